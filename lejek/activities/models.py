@@ -1,0 +1,194 @@
+"""What happened with a record (activities, comments) and what must happen next (tasks).
+
+Each row hangs off exactly one of lead, contact, company or deal; it is visible to whoever
+sees that record.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lejek.users.models import Role
+from lejek.users.visibility import is_signed_in
+
+SUBJECTS = ("lead", "contact", "company", "deal")
+
+
+def exactly_one_subject(name: str) -> models.CheckConstraint:
+    terms = []
+    for chosen in SUBJECTS:
+        term = Q(**{f"{chosen}__isnull": False})
+        for other in SUBJECTS:
+            if other != chosen:
+                term &= Q(**{f"{other}__isnull": True})
+        terms.append(term)
+    condition = terms[0]
+    for term in terms[1:]:
+        condition |= term
+    return models.CheckConstraint(condition=condition, name=name)
+
+
+def visible_subjects(user) -> Q:
+    """Rows whose subject record the user can see."""
+    from lejek.contacts.models import Company, Contact
+    from lejek.leads.models import Lead
+    from lejek.pipeline.models import Deal
+
+    return (
+        Q(lead__in=Lead.objects.visible_to(user).values("pk"))
+        | Q(contact__in=Contact.objects.visible_to(user).values("pk"))
+        | Q(company__in=Company.objects.visible_to(user).values("pk"))
+        | Q(deal__in=Deal.objects.visible_to(user).values("pk"))
+    )
+
+
+class SubjectQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not is_signed_in(user):
+            return self.none()
+        if user.role in (Role.ADMIN, Role.MARKETING):
+            return self
+        return self.filter(visible_subjects(user))
+
+    def about(self, obj):
+        return self.filter(**{obj._meta.model_name: obj})
+
+
+class Subjected(models.Model):
+    """Hangs off exactly one record; reverse accessors are the defaults (`lead.activity_set`)."""
+
+    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE)
+    contact = models.ForeignKey("contacts.Contact", null=True, blank=True, on_delete=models.CASCADE)
+    company = models.ForeignKey("contacts.Company", null=True, blank=True, on_delete=models.CASCADE)
+    deal = models.ForeignKey("pipeline.Deal", null=True, blank=True, on_delete=models.CASCADE)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def subject(self):
+        for name in SUBJECTS:
+            if getattr(self, f"{name}_id"):
+                return getattr(self, name)
+        return None
+
+
+class Activity(Subjected):
+    class Kind(models.TextChoices):
+        NOTE = "note", _("Note")
+        CALL = "call", _("Call")
+        MEETING = "meeting", _("Meeting")
+        EMAIL = "email", _("E-mail")
+
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices)
+    subject_line = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("details"), blank=True)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SubjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [exactly_one_subject("activity_one_subject")]
+        indexes = [
+            models.Index(fields=["lead", "-occurred_at"]),
+            models.Index(fields=["deal", "-occurred_at"]),
+            models.Index(fields=["contact", "-occurred_at"]),
+            models.Index(fields=["company", "-occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject_line or self.get_kind_display()
+
+
+class TaskQuerySet(SubjectQuerySet):
+    def visible_to(self, user):
+        if not is_signed_in(user):
+            return self.none()
+        if user.role == Role.ADMIN:
+            return self
+        return self.filter(Q(assignee=user) | visible_subjects(user))
+
+    def open(self):
+        return self.filter(done_at__isnull=True)
+
+
+class Task(Subjected):
+    title = models.CharField(_("title"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    due_date = models.DateField(_("due"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+        verbose_name=_("assignee"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["done_at", "due_date", "id"]
+        constraints = [exactly_one_subject("task_one_subject")]
+        indexes = [models.Index(fields=["assignee", "done_at", "due_date"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.done_at is None
+            and self.due_date is not None
+            and self.due_date < timezone.localdate()
+        )
+
+
+class Comment(Subjected):
+    """A colleague's remark on a record; @mentions notify the people named."""
+
+    body = models.TextField(_("comment"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SubjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [exactly_one_subject("comment_one_subject")]
+
+    def __str__(self) -> str:
+        return self.body[:50]

@@ -1,0 +1,116 @@
+"""Every write to companies and contacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from lejek.contacts.models import Company, Contact
+from lejek.core.custom_values import merge_custom
+from lejek.core.records import (
+    apply_values,
+    ensure_editable,
+    record_create,
+    record_delete,
+    record_update,
+)
+from lejek.users.visibility import check_handover, prepare_owned
+
+COMPANY_FIELDS = [
+    "name",
+    "nip",
+    "domain",
+    "industry",
+    "size",
+    "phone",
+    "email",
+    "street",
+    "city",
+    "postal_code",
+    "country",
+    "notes",
+    "owner",
+    "team",
+    "custom",
+]
+CONTACT_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "title",
+    "company",
+    "preferred_channel",
+    "language",
+    "notes",
+    "owner",
+    "team",
+    "custom",
+]
+
+
+@transaction.atomic
+def company_create(*, actor, custom: dict | None = None, **values: Any) -> Company:
+    company = Company()
+    apply_values(company, values)
+    merge_custom("company", company, custom)
+    prepare_owned(actor, company, creating=True)
+    return record_create(actor=actor, obj=company, fields=COMPANY_FIELDS, verb="company.created")
+
+
+@transaction.atomic
+def company_update(
+    *, actor, company: Company, values: dict[str, Any], expected_version: int | None = None
+) -> Company:
+    ensure_editable(actor, company)
+    values = dict(values)
+    check_handover(actor, company, values)
+    merge_custom("company", company, values.pop("custom", None))
+    return record_update(
+        actor=actor,
+        obj=company,
+        values=values,
+        fields=COMPANY_FIELDS,
+        expected_version=expected_version,
+        verb="company.updated",
+    )
+
+
+@transaction.atomic
+def company_delete(*, actor, company: Company) -> None:
+    ensure_editable(actor, company)
+    record_delete(actor=actor, obj=company, fields=COMPANY_FIELDS, verb="company.deleted")
+
+
+@transaction.atomic
+def contact_create(*, actor, custom: dict | None = None, **values: Any) -> Contact:
+    contact = Contact()
+    apply_values(contact, values)
+    merge_custom("contact", contact, custom)
+    prepare_owned(actor, contact, creating=True)
+    return record_create(actor=actor, obj=contact, fields=CONTACT_FIELDS, verb="contact.created")
+
+
+@transaction.atomic
+def contact_update(
+    *, actor, contact: Contact, values: dict[str, Any], expected_version: int | None = None
+) -> Contact:
+    ensure_editable(actor, contact)
+    values = dict(values)
+    check_handover(actor, contact, values)
+    merge_custom("contact", contact, values.pop("custom", None))
+    return record_update(
+        actor=actor,
+        obj=contact,
+        values=values,
+        fields=CONTACT_FIELDS,
+        expected_version=expected_version,
+        verb="contact.updated",
+    )
+
+
+@transaction.atomic
+def contact_delete(*, actor, contact: Contact) -> None:
+    ensure_editable(actor, contact)
+    record_delete(actor=actor, obj=contact, fields=CONTACT_FIELDS, verb="contact.deleted")

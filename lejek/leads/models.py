@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from lejek.core.fields import currency_field, custom_field, owner_field, team_field
+from lejek.core.models import TimeStamped, Versioned
+from lejek.users.visibility import OwnedQuerySet
+
+
+class Source(models.Model):
+    """Where leads come from. `kind` is the channel; the name is the company's own label."""
+
+    class Kind(models.TextChoices):
+        WEB_FORM = "web_form", _("Web form")
+        CAMPAIGN = "campaign", _("Campaign")
+        EVENT = "event", _("Event")
+        IMPORT = "import", _("Import")
+        API = "api", _("API")
+        MANUAL = "manual", _("Manual")
+        EMAIL = "email", _("E-mail")
+        REFERRAL = "referral", _("Referral")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("channel"), max_length=16, choices=Kind.choices, default=Kind.MANUAL)
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(TimeStamped):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    source = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaigns",
+        verbose_name=_("source"),
+    )
+    channel = models.CharField(_("channel"), max_length=50, blank=True)
+    starts_on = models.DateField(_("starts"), null=True, blank=True)
+    ends_on = models.DateField(_("ends"), null=True, blank=True)
+    cost = models.DecimalField(_("cost"), max_digits=14, decimal_places=2, default=0)
+    currency = currency_field()
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(starts_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("starts_on")),
+                name="campaign_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cost__gte=0), name="campaign_cost_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadQuerySet(OwnedQuerySet):
+    marketing_edits = True
+
+    def open(self):
+        return self.exclude(status__in=[Lead.Status.CONVERTED, Lead.Status.DISQUALIFIED])
+
+
+class Lead(Versioned):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        CONTACTED = "contacted", _("Contacted")
+        MQL = "mql", _("Marketing-qualified")
+        SQL = "sql", _("Sales-qualified")
+        CONVERTED = "converted", _("Converted")
+        DISQUALIFIED = "disqualified", _("Disqualified")
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    company_name = models.CharField(_("company"), max_length=200, blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW
+    )
+    source = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        verbose_name=_("source"),
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("campaign"),
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("contact"),
+    )
+    company = models.ForeignKey(
+        "contacts.Company",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("company record"),
+    )
+    score = models.PositiveSmallIntegerField(_("score"), default=0)
+    description = models.TextField(_("description"), blank=True)
+    owner = owner_field()
+    team = team_field()
+    custom = custom_field()
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "team"]),
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["source", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(first_name="", last_name="", email="", company_name=""),
+                name="lead_has_some_identity",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__lte=100), name="lead_score_at_most_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or self.company_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("lead-detail", args=[self.pk])

@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from lejek.api.urls import api
+
+urlpatterns = [
+    path("", include("lejek.core.urls")),
+    path("", include("lejek.users.urls")),
+    path("leads/", include("lejek.leads.urls")),
+    path("", include("lejek.contacts.urls")),
+    path("deals/", include("lejek.pipeline.urls")),
+    path("", include("lejek.activities.urls")),
+    path("api/v1/", api.urls),
+]
