@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",
     "django_tasks_db",
     "lejek.core",
     "lejek.users",
@@ -57,11 +58,11 @@ INSTALLED_APPS = [
     "lejek.activities",
     "lejek.sales",
     "lejek.api",
+    "lejek.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +73,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+if not DEBUG:
+    # In production the application serves its own static files; in development runserver does.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "lejek.urls"
 WSGI_APPLICATION = "lejek.wsgi.application"
@@ -168,14 +173,14 @@ STORAGES = {
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
 
-# E-mail: SMTP when EMAIL_HOST is set, the console otherwise (EMAIL_BACKEND overrides both).
+# E-mail: SMTP in production or whenever EMAIL_HOST is set; printed to the console in local
+# development (EMAIL_BACKEND overrides both).
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 _email_backend = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST
+    if EMAIL_HOST or not DEBUG
     else "django.core.mail.backends.console.EmailBackend",
 )
 _email_options = {}

@@ -92,3 +92,12 @@ def login(user) -> Client:
 @pytest.fixture
 def client_for():
     return login
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness would dominate the suite; tests need no real hashing cost."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]

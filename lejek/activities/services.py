@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from lejek.activities.models import SUBJECTS, Activity, Comment, Task
@@ -97,11 +98,13 @@ def task_create(*, actor, subject, title: str, assignee: User | None = None, **v
     apply_values(task, values)
     record_create(actor=actor, obj=task, fields=TASK_FIELDS, verb="task.created")
     if task.assignee_id != actor.pk:
+        with translation.override(task.assignee.language):
+            text = _("%(actor)s gave you a task: %(title)s") % {"actor": actor, "title": task.title}
         notify(
             recipient=task.assignee,
             actor=actor,
             kind="task.assigned",
-            text=_("%(actor)s gave you a task: %(title)s") % {"actor": actor, "title": task.title},
+            text=text,
             url=task.subject.get_absolute_url(),
         )
     return task
@@ -155,11 +158,10 @@ def mentioned_users(body: str) -> list[User]:
     handles = {m.lower() for m in MENTION.findall(body)}
     if not handles:
         return []
-    found = []
-    for user in User.objects.filter(is_active=True):
-        if user.email.lower() in handles or user.mention_handle.lower() in handles:
-            found.append(user)
-    return found
+    matches = Q()
+    for handle in handles:
+        matches |= Q(email__iexact=handle) if "@" in handle else Q(email__istartswith=f"{handle}@")
+    return list(User.objects.filter(matches, is_active=True))
 
 
 @transaction.atomic
@@ -175,12 +177,13 @@ def comment_add(*, actor, subject, body: str) -> Comment:
         if not model.visible_to(user).filter(pk=subject.pk).exists():
             continue
         comment.mentions.add(user)
+        with translation.override(user.language):
+            text = _("%(actor)s mentioned you on %(record)s: %(body)s") % {
+                "actor": actor,
+                "record": subject,
+                "body": comment.body[:120],
+            }
         notify(
-            recipient=user,
-            actor=actor,
-            kind="mention",
-            text=_("%(actor)s mentioned you on %(record)s: %(body)s")
-            % {"actor": actor, "record": subject, "body": comment.body[:120]},
-            url=subject.get_absolute_url(),
+            recipient=user, actor=actor, kind="mention", text=text, url=subject.get_absolute_url()
         )
     return comment

@@ -66,7 +66,6 @@ def company_update(
     ensure_editable(actor, company)
     values = dict(values)
     check_handover(actor, company, values)
-    merge_custom("company", company, values.pop("custom", None))
     return record_update(
         actor=actor,
         obj=company,
@@ -74,6 +73,7 @@ def company_update(
         fields=COMPANY_FIELDS,
         expected_version=expected_version,
         verb="company.updated",
+        custom_entity="company",
     )
 
 
@@ -99,7 +99,6 @@ def contact_update(
     ensure_editable(actor, contact)
     values = dict(values)
     check_handover(actor, contact, values)
-    merge_custom("contact", contact, values.pop("custom", None))
     return record_update(
         actor=actor,
         obj=contact,
@@ -107,6 +106,7 @@ def contact_update(
         fields=CONTACT_FIELDS,
         expected_version=expected_version,
         verb="contact.updated",
+        custom_entity="contact",
     )
 
 

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from lejek.core.concurrency import CONFLICT_MESSAGE, save_versioned
+from lejek.core.custom_values import merge_custom
 from lejek.core.errors import ConflictError
 from lejek.core.events import changed, record_event, snapshot
 
@@ -51,9 +52,17 @@ def record_update(
     fields: list[str],
     expected_version: int | None,
     verb: str,
+    custom_entity: str | None = None,
 ) -> models.Model:
-    """Apply `values`, validate, save only if still at `expected_version`, log what changed."""
+    """Apply `values`, validate, save only if still at `expected_version`, log what changed.
+
+    With `custom_entity`, a `custom` entry in `values` holds custom-field input: it is checked
+    against that entity's definitions and merged into the stored values.
+    """
     before = snapshot(obj, fields)
+    values = dict(values)
+    if custom_entity is not None:
+        merge_custom(custom_entity, obj, values.pop("custom", None))
     apply_values(obj, values)
     obj.full_clean()
     after = snapshot(obj, fields)

@@ -148,6 +148,7 @@ class Lead(Versioned):
             models.CheckConstraint(
                 condition=~models.Q(first_name="", last_name="", email="", company_name=""),
                 name="lead_has_some_identity",
+                violation_error_message=_("Give the lead at least a name, an e-mail or a company."),
             ),
             models.CheckConstraint(
                 condition=models.Q(score__lte=100), name="lead_score_at_most_100"

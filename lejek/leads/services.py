@@ -66,7 +66,6 @@ def lead_update(
     ensure_editable(actor, lead)
     values = dict(values)
     check_handover(actor, lead, values)
-    merge_custom("lead", lead, values.pop("custom", None))
     return record_update(
         actor=actor,
         obj=lead,
@@ -74,6 +73,7 @@ def lead_update(
         fields=LEAD_FIELDS,
         expected_version=expected_version,
         verb="lead.updated",
+        custom_entity="lead",
     )
 
 

@@ -1,9 +1,13 @@
+from __future__ import annotations
+
 from django.urls import path
 
-from lejek.core.views import placeholder
+from lejek.leads import views
 
 urlpatterns = [
-    path("", placeholder, name="lead-list"),
-    path("new/", placeholder, name="lead-create"),
-    path("<int:pk>/", placeholder, name="lead-detail"),
+    path("", views.lead_list, name="lead-list"),
+    path("new/", views.lead_create_view, name="lead-create"),
+    path("<int:pk>/", views.lead_detail, name="lead-detail"),
+    path("<int:pk>/edit/", views.lead_edit, name="lead-edit"),
+    path("<int:pk>/delete/", views.lead_delete_view, name="lead-delete"),
 ]

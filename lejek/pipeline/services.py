@@ -85,7 +85,7 @@ def deal_create(
         deal.stage = deal.pipeline.stages.order_by("position").first()
     _check_stage(deal.pipeline_id, deal.stage)
     when = when or timezone.now()
-    deal.created_at = deal.stage_entered_at = when
+    deal.created_at = deal.updated_at = deal.stage_entered_at = when
     if deal.stage.is_closed:
         deal.closed_at = when
     merge_custom("deal", deal, custom)
@@ -114,7 +114,6 @@ def deal_update(
             {"pipeline": _("A deal cannot change pipeline; create a new deal instead.")}
         )
     check_handover(actor, deal, values)
-    merge_custom("deal", deal, values.pop("custom", None))
     return record_update(
         actor=actor,
         obj=deal,
@@ -122,6 +121,7 @@ def deal_update(
         fields=DEAL_FIELDS,
         expected_version=expected_version,
         verb="deal.updated",
+        custom_entity="deal",
     )
 
 

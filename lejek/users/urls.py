@@ -1,11 +1,16 @@
+from __future__ import annotations
+
 from django.urls import path
 
-from lejek.core.views import placeholder
+from lejek.users import views
 
 urlpatterns = [
-    path("login/", placeholder, name="login"),
-    path("logout/", placeholder, name="logout"),
-    path("profile/", placeholder, name="profile"),
-    path("profile/tokens/", placeholder, name="token-list"),
-    path("notifications/", placeholder, name="notification-list"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/tokens/", views.token_list, name="token-list"),
+    path("profile/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token-revoke"),
+    path("notifications/", views.notification_list, name="notification-list"),
+    path("notifications/read/", views.notification_read_all, name="notification-read-all"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
 ]

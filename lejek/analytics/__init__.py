@@ -1,0 +1,1 @@
+"""Funnel analytics: KPI queries, the dashboard and exports."""

@@ -1,0 +1,1 @@
+"""Automation: rules that react to Events (trigger, conditions, actions)."""

@@ -1,0 +1,47 @@
+"""The lead create and edit form."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext
+
+from lejek.contacts.forms import RecordForm
+from lejek.contacts.models import Company, Contact
+from lejek.leads.models import Lead
+
+IDENTITY_FIELDS = ("first_name", "last_name", "email", "company_name")
+
+
+class LeadForm(RecordForm):
+    model = Lead
+    custom_entity = "lead"
+    field_names = [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "company_name",
+        "title",
+        "status",
+        "source",
+        "campaign",
+        "contact",
+        "company",
+        "description",
+        "owner",
+        "team",
+    ]
+    widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def limit_choices(self) -> None:
+        super().limit_choices()
+        self.limit("contact", Contact.objects.visible_to(self.user))
+        self.limit("company", Company.objects.visible_to(self.user))
+
+    def clean(self):
+        cleaned = super().clean()
+        # The database insists on some identity; say so in words before it does.
+        has_errors = any(name in self.errors for name in IDENTITY_FIELDS)
+        if not has_errors and not any(cleaned.get(name) for name in IDENTITY_FIELDS):
+            self.add_error(None, gettext("Give the lead a name, an e-mail address or a company."))
+        return cleaned

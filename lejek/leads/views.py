@@ -1,0 +1,164 @@
+"""Lead pages: the list, the record page, and the create / edit / delete forms."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from lejek.contacts.forms import owner_choices, team_choices
+from lejek.contacts.models import Company, Contact
+from lejek.contacts.views import (
+    can_edit,
+    company_name,
+    contact_name,
+    create_record,
+    custom_field_rows,
+    delete_record,
+    edit_record,
+    related,
+    visible_one,
+)
+from lejek.core.listing import (
+    ChoiceFilter,
+    Column,
+    DateFilter,
+    IdFilter,
+    Listing,
+    OwnerFilter,
+    parse_id,
+)
+from lejek.leads.forms import LeadForm
+from lejek.leads.models import Campaign, Lead, Source
+from lejek.leads.services import lead_create, lead_delete, lead_update
+
+
+def source_choices(user) -> list[tuple[int, str]]:
+    return list(Source.objects.values_list("pk", "name"))
+
+
+def campaign_choices(user) -> list[tuple[int, str]]:
+    return list(Campaign.objects.values_list("pk", "name"))
+
+
+LEADS = Listing(
+    entity="lead",
+    search=("first_name", "last_name", "email", "company_name", "phone"),
+    columns=(
+        Column(_("Name"), sort="name"),
+        Column(_("Company"), sort="company"),
+        Column(_("E-mail"), sort="email", css="hide-sm"),
+        Column(_("Status"), sort="status"),
+        Column(_("Source"), sort="source", css="hide-sm"),
+        Column(_("Score"), sort="score", num=True, desc_first=True),
+        Column(_("Owner"), sort="owner", css="hide-sm"),
+        Column(_("Created"), sort="created", num=True, desc_first=True, css="hide-sm"),
+    ),
+    sorts={
+        "name": ("last_name", "first_name"),
+        "company": ("company_name",),
+        "email": ("email",),
+        "status": ("status",),
+        "source": ("source__name",),
+        "score": ("score",),
+        "owner": ("owner__first_name", "owner__last_name"),
+        "created": ("created_at",),
+    },
+    default_sort="-created",
+    filters=(
+        OwnerFilter(owner_choices),
+        ChoiceFilter("status", _("Status"), choices=Lead.Status.choices),
+        IdFilter("source", _("Source"), choices=source_choices),
+        IdFilter("campaign", _("Campaign"), choices=campaign_choices, more=True),
+        IdFilter("team", _("Team"), choices=team_choices, more=True),
+        DateFilter("created_from", _("Created from"), field="created_at", bound="from"),
+        DateFilter("created_to", _("Created to"), field="created_at", bound="to"),
+        IdFilter("company", _("Company"), describe=company_name),
+        IdFilter("contact", _("Contact"), describe=contact_name),
+    ),
+    select_related=("owner", "source", "company"),
+    search_label=_("Search leads"),
+)
+
+
+@login_required
+def lead_list(request: HttpRequest) -> HttpResponse:
+    return LEADS.render(request, Lead.objects.visible_to(request.user), "leads/lead_list.html")
+
+
+@login_required
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    lead = get_object_or_404(
+        Lead.objects.visible_to(user).select_related("owner", "team", "source", "campaign"),
+        pk=pk,
+    )
+    context = {
+        "object": lead,
+        "lead": lead,
+        "can_edit": can_edit(user, lead),
+        "custom_rows": custom_field_rows("lead", lead),
+        "contact": visible_one(Contact.objects.visible_to(user), lead.contact_id),
+        "company": visible_one(Company.objects.visible_to(user), lead.company_id),
+        "deals": related(
+            lead.deals.visible_to(user).select_related("stage"),
+            url=f"{reverse('deal-list')}?lead={lead.pk}",
+        ),
+        "new_deal_url": f"{reverse('deal-create')}?lead={lead.pk}",
+    }
+    return render(request, "leads/lead_detail.html", context)
+
+
+def _initial_links(request: HttpRequest) -> dict:
+    """`?company=` / `?contact=` from a record page prefill the lead, if the user sees them."""
+    initial = {}
+    for name, model in (("company", Company), ("contact", Contact)):
+        pk = parse_id(request.GET.get(name, ""))
+        if pk and model.objects.visible_to(request.user).filter(pk=pk).exists():
+            initial[name] = pk
+    return initial
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_create_view(request: HttpRequest) -> HttpResponse:
+    return create_record(
+        request,
+        form_class=LeadForm,
+        create=lead_create,
+        title=gettext("New lead"),
+        created=_("Lead “%(name)s” created."),
+        cancel_url=reverse("lead-list"),
+        initial=_initial_links(request),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    return edit_record(
+        request,
+        lead,
+        form_class=LeadForm,
+        update=lambda **kw: lead_update(actor=request.user, lead=lead, **kw),
+        saved=_("Lead “%(name)s” saved."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    return delete_record(
+        request,
+        lead,
+        delete=lambda: lead_delete(actor=request.user, lead=lead),
+        title=gettext("Delete lead"),
+        deleted=_("Lead “%(name)s” deleted."),
+        list_url=reverse("lead-list"),
+    )

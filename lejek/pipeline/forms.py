@@ -1,0 +1,125 @@
+"""Deal forms: create (with pipeline and starting stage), edit, and the stage move."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.utils.formats import get_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from lejek.contacts.forms import RecordForm
+from lejek.contacts.models import Company, Contact
+from lejek.leads.models import Lead
+from lejek.pipeline.models import Deal, Pipeline, Stage
+
+EDIT_FIELDS = [
+    "title",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "company",
+    "contact",
+    "lead",
+    "source",
+    "owner",
+    "team",
+]
+
+
+class AmountField(forms.DecimalField):
+    """An amount as people type it: `12 345,50` in Polish, `12,345.50` in English."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"[\s\u00a0\u202f]", "", value)
+            decimal, thousand = get_format("DECIMAL_SEPARATOR"), get_format("THOUSAND_SEPARATOR")
+            # Only drop a grouping mark where it really groups (1,234,567.50), never a
+            # separator typed by mistake, which would change the amount a thousandfold.
+            grouped = rf"\d{{1,3}}({re.escape(thousand)}\d{{3}})+({re.escape(decimal)}\d*)?"
+            if thousand.strip() and thousand != decimal and re.fullmatch(grouped, value):
+                value = value.replace(thousand, "")
+        return super().to_python(value)
+
+
+class DealForm(RecordForm):
+    """Edit a deal. Pipeline and stage are not here: a stage moves with the stage control."""
+
+    model = Deal
+    custom_entity = "deal"
+    field_names = EDIT_FIELDS
+    localized_fields = ("amount",)
+    field_classes = {"amount": AmountField}
+    widgets = {"expected_close_date": forms.DateInput(attrs={"type": "date"})}
+
+    def limit_choices(self) -> None:
+        super().limit_choices()
+        self.limit("company", Company.objects.visible_to(self.user))
+        self.limit("contact", Contact.objects.visible_to(self.user))
+        self.limit("lead", Lead.objects.visible_to(self.user))
+        if "amount" in self.fields:
+            self.fields["amount"].widget.attrs.setdefault("inputmode", "decimal")
+
+
+def stage_choices_grouped(stages: list[Stage]) -> list:
+    """Stages as <optgroup>s per pipeline, so the choice reads without JavaScript."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for stage in stages:
+        groups.setdefault(stage.pipeline.name, []).append((stage.pk, stage.name))
+    return [("", gettext("First stage of the pipeline")), *groups.items()]
+
+
+class DealCreateForm(DealForm):
+    field_names = ["title", "pipeline", "stage", *EDIT_FIELDS[1:]]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stages = list(Stage.objects.select_related("pipeline").order_by("pipeline", "position"))
+        self.fields["stage"].required = False
+        self.fields["stage"].choices = stage_choices_grouped(stages)
+        self.fields["stage"].help_text = _("Where the deal starts; usually the first stage.")
+        self.fields["pipeline"].empty_label = None
+
+    def default_initial(self, user) -> dict:
+        initial = super().default_initial(user)
+        initial["currency"] = settings.LEJEK_CURRENCY
+        default = Pipeline.objects.filter(is_default=True).values_list("pk", flat=True).first()
+        if default:
+            initial["pipeline"] = default
+        return initial
+
+    def clean(self):
+        cleaned = super().clean()
+        pipeline, stage = cleaned.get("pipeline"), cleaned.get("stage")
+        if pipeline and stage and stage.pipeline_id != pipeline.pk:
+            self.add_error("stage", gettext("Choose a stage of the “%s” pipeline.") % pipeline)
+        return cleaned
+
+
+class StageMoveForm(forms.Form):
+    """The stage control on a deal's page: the target stage, a lost reason when it is lost."""
+
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), label=_("Stage"))
+    lost_reason = forms.CharField(
+        label=_("Why was it lost?"), max_length=200, required=False, strip=True
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *, deal: Deal, **kwargs):
+        super().__init__(data, auto_id="move-%s", **kwargs)
+        self.deal = deal
+        self.fields["stage"].queryset = deal.pipeline.stages.order_by("position")
+        self.fields["stage"].empty_label = None
+        self.initial.setdefault("stage", deal.stage_id)
+        self.initial.setdefault("version", deal.version)
+
+    def clean(self):
+        cleaned = super().clean()
+        stage = cleaned.get("stage")
+        # Asked here so the reason is requested next to its field, before the service refuses.
+        moving_to_lost = stage is not None and stage.is_lost and stage.pk != self.deal.stage_id
+        if moving_to_lost and not cleaned.get("lost_reason"):
+            self.add_error("lost_reason", gettext("Say why the deal was lost."))
+        return cleaned

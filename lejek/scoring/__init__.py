@@ -1,0 +1,1 @@
+"""Lead scoring: rule-based and predictive scores, lifecycle hand-off."""
