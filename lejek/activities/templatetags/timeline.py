@@ -34,16 +34,16 @@ from lejek.users.models import User
 register = template.Library()
 
 LIMIT = 100
-ICONS = {
-    "note": "📝",
-    "call": "📞",
-    "meeting": "👥",
-    "email": "✉️",
-    "comment": "💬",
-    "task": "☑️",
-    "stage": "➡️",
-    "change": "✏️",
-    "created": "✨",
+ICONS = {  # names in lejek/core/static/core/icons.svg
+    "note": "note",
+    "call": "call",
+    "meeting": "meeting",
+    "email": "email",
+    "comment": "comment",
+    "task": "task",
+    "stage": "stage",
+    "change": "change",
+    "created": "created",
 }
 # (value of ?timeline=, label, only for these record kinds)
 FILTERS = (
@@ -224,7 +224,7 @@ def build_rows(user, subject, entries: list[Entry], *, editable: bool) -> list[R
         row = Row(entry.kind, entry.at, entry.actor, entry.item, "", "")
         match entry.kind:
             case "activity":
-                row.icon = ICONS.get(entry.item.kind, "📝")
+                row.icon = ICONS.get(entry.item.kind, "note")
                 row.label = entry.item.get_kind_display()
             case "comment":
                 row.icon, row.label = ICONS["comment"], _("Comment")

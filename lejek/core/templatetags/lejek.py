@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter, naturaltime
 from django.utils import formats, timezone, translation
 from django.utils.html import format_html
+from django.utils.timesince import timesince, timeuntil
 
 from lejek.core.money import format_money
 
@@ -18,6 +19,19 @@ def money(amount, currency="PLN"):
     return format_money(amount, currency or "PLN", translation.get_language() or "pl")
 
 
+def relative(value: datetime.datetime) -> str:
+    """ "3 days ago", "2 hours ago": one unit only, so it fits a table cell."""
+    now = timezone.now()
+    if abs(now - value) < datetime.timedelta(days=1):
+        return naturaltime(value)
+    strings = NaturalTimeFormatter.time_strings
+    if value < now:
+        delta = timesince(value, now, time_strings=NaturalTimeFormatter.past_substrings, depth=1)
+        return strings["past-day"] % {"delta": delta}
+    delta = timeuntil(value, now, time_strings=NaturalTimeFormatter.future_substrings, depth=1)
+    return strings["future-day"] % {"delta": delta}
+
+
 @register.simple_tag
 def when(value):
     """A <time> element: relative when recent ("3 days ago"), absolute on hover and when old."""
@@ -27,7 +41,7 @@ def when(value):
         local = timezone.localtime(value)
         absolute = formats.date_format(local, "DATETIME_FORMAT")
         recent = abs(timezone.now() - value) < datetime.timedelta(days=7)
-        shown = naturaltime(value) if recent else formats.date_format(local, "DATE_FORMAT")
+        shown = relative(value) if recent else formats.date_format(local, "DATE_FORMAT")
         return format_html(
             '<time datetime="{}" title="{}">{}</time>', local.isoformat(), absolute, shown
         )
@@ -46,3 +60,16 @@ def query_with(context, **changes):
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag
+def icon(name: str, label: str = ""):
+    """An icon from the local sprite; decorative unless a label is given."""
+    from django.templatetags.static import static
+
+    href = f"{static('core/icons.svg')}#{name}"
+    if label:
+        return format_html(
+            '<svg class="i" role="img" aria-label="{}"><use href="{}"></use></svg>', label, href
+        )
+    return format_html('<svg class="i" aria-hidden="true"><use href="{}"></use></svg>', href)
