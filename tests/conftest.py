@@ -101,3 +101,9 @@ def fast_password_hashing(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def english_for_visitors(settings):
+    """Signed-out pages speak English in tests; each persona carries its own language."""
+    settings.LANGUAGE_CODE = "en"

@@ -59,6 +59,7 @@ def test_no_arguments_shows_help(capsys):
     assert "Usage: lejek COMMAND" in capsys.readouterr().out
 
 
+@pytest.mark.django_db
 def test_other_commands_pass_through_to_django(capsys):
     assert cli.main(["check"]) == 0
     assert "System check identified no issues" in capsys.readouterr().out

@@ -32,6 +32,7 @@ from lejek.users.models import Role, Team, User
 
 HOME_LIST = 8
 SEARCH_LIMIT = 10
+HOME_TASKS = 8
 NEW_LEADS_WINDOW = datetime.timedelta(days=30)
 
 
@@ -46,7 +47,8 @@ def _rep_home(user) -> dict:
     today = timezone.localdate()
     tasks = _open_tasks(user).filter(assignee=user, due_date__lte=today).order_by("due_date", "id")
     return {
-        "tasks": tasks[:50],
+        "tasks": tasks[:HOME_TASKS],
+        "tasks_total": tasks.count(),
         "leads": Lead.objects.visible_to(user)
         .filter(owner=user)
         .select_related("source")
