@@ -21,26 +21,11 @@ from lejek.contacts.models import Company, Contact
 from lejek.core.custom_fields import CustomFieldsFormMixin
 from lejek.core.errors import ConflictError
 from lejek.core.listing import parse_id
-from lejek.users.models import Role, Team, User
+from lejek.users.models import Role
+from lejek.users.visibility import assignable_owners, assignable_teams
 
 # Longer lists of related records are cut in selects (see RecordForm.limit).
 MAX_OPTIONS = 500
-
-
-def assignable_owners(user) -> QuerySet[User]:
-    """People `user` may hand a record to: reps themselves, managers their teams, admins all."""
-    people = User.objects.filter(is_active=True)
-    if user.role in (Role.ADMIN, Role.MARKETING):
-        return people
-    if user.role == Role.MANAGER:
-        return people.filter(Q(teams__in=user.team_ids) | Q(pk=user.pk)).distinct()
-    return people.filter(pk=user.pk)
-
-
-def assignable_teams(user) -> QuerySet[Team]:
-    if user.role in (Role.ADMIN, Role.MARKETING):
-        return Team.objects.all()
-    return Team.objects.filter(pk__in=user.team_ids)
 
 
 def owner_choices(user) -> list[tuple[int, str]]:

@@ -52,7 +52,7 @@ class User(AbstractUser):
     email_notifications = models.BooleanField(_("e-mail me notifications"), default=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS = ["username"]
+    REQUIRED_FIELDS: list[str] = []  # the username is the e-mail, filled in by the manager
     objects = LejekUserManager()
 
     class Meta:

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from lejek.users.models import Role
+from lejek.users.models import Role, Team, User
 
 
 def owned_scope(user) -> Q:
@@ -102,3 +102,22 @@ def check_handover(actor, obj, values: dict) -> None:
     team = values.get("team", obj.team)
     if owner != obj.owner or team != obj.team:
         check_assignment(actor, owner=owner, team=team)
+
+
+def assignable_owners(user) -> models.QuerySet[User]:
+    """People `user` may hand a record to: reps themselves, managers their teams, admins all.
+
+    The choices offered on forms; `check_assignment` enforces the same rule on every write.
+    """
+    people = User.objects.filter(is_active=True)
+    if user.role in (Role.ADMIN, Role.MARKETING):
+        return people
+    if user.role == Role.MANAGER:
+        return people.filter(Q(teams__in=user.team_ids) | Q(pk=user.pk)).distinct()
+    return people.filter(pk=user.pk)
+
+
+def assignable_teams(user) -> models.QuerySet[Team]:
+    if user.role in (Role.ADMIN, Role.MARKETING):
+        return Team.objects.all()
+    return Team.objects.filter(pk__in=user.team_ids)
