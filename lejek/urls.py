@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("lejek.contacts.urls")),
     path("deals/", include("lejek.pipeline.urls")),
     path("", include("lejek.activities.urls")),
+    path("products/", include("lejek.sales.urls")),
     path("api/v1/", api.urls),
 ]

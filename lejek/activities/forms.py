@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lejek.activities.models import Activity
+from lejek.core.widgets import DateInput, DateTimeInput
 from lejek.users.models import Role, User
 
 ACTIVITY_TABS = (Activity.Kind.NOTE, Activity.Kind.CALL, Activity.Kind.MEETING)
@@ -29,20 +30,6 @@ def assignable_users(actor):
     if actor.role != Role.ADMIN:
         users = users.filter(Q(pk=actor.pk) | Q(teams__in=actor.team_ids)).distinct()
     return users.order_by("first_name", "last_name", "email")
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class ActivityForm(forms.Form):

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from lejek.core.models import CustomField
+from lejek.core.widgets import DateInput
 
 TRUE_WORDS = {"1", "true", "yes", "on", "tak", "t", "y"}
 FALSE_WORDS = {"0", "false", "no", "off", "nie", "n", "f", ""}
@@ -124,7 +125,7 @@ def form_field(field: CustomField) -> forms.Field:
         case CustomField.Type.BOOLEAN:
             return forms.BooleanField(label=field.label, required=False)
         case CustomField.Type.DATE:
-            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+            return forms.DateField(widget=DateInput(), **common)
     return forms.CharField(max_length=1000, **common)
 
 

@@ -397,7 +397,9 @@ class Listing:
         only: with many rows the database then sorts narrow tuples, which keeps deep pages
         about as fast as the first.
         """
-        by_id = queryset.select_related(*self.select_related).in_bulk(ids)
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        by_id = queryset.in_bulk(ids)
         return [by_id[pk] for pk in ids if pk in by_id]
 
     def filter_form(self, params: QueryDict) -> forms.Form:

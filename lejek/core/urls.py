@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.urls import path
 
 from lejek.core import views
+from lejek.leads import campaign_views
+from lejek.users import admin_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,5 +18,32 @@ urlpatterns = [
         views.custom_field_remove,
         name="custom-field-delete",
     ),
-    path("settings/users/", views.users_and_teams, name="settings-users"),
+    # Users and teams (admins)
+    path("settings/users/", admin_views.users_and_teams, name="settings-users"),
+    path("settings/users/new/", admin_views.user_create_view, name="settings-user-create"),
+    path("settings/users/<int:pk>/", admin_views.user_edit, name="settings-user-edit"),
+    path(
+        "settings/users/<int:pk>/password/",
+        admin_views.user_password,
+        name="settings-user-password",
+    ),
+    path(
+        "settings/users/<int:pk>/deactivate/",
+        admin_views.user_deactivate,
+        name="settings-user-deactivate",
+    ),
+    path(
+        "settings/users/<int:pk>/reactivate/",
+        admin_views.user_reactivate,
+        name="settings-user-reactivate",
+    ),
+    path("settings/teams/new/", admin_views.team_create_view, name="settings-team-create"),
+    path("settings/teams/<int:pk>/", admin_views.team_edit, name="settings-team-edit"),
+    # Lead sources and campaigns (marketing, managers, admins; everyone reads)
+    path("settings/sources/", campaign_views.source_list, name="source-list"),
+    path("settings/sources/new/", campaign_views.source_create_view, name="source-create"),
+    path("settings/sources/<int:pk>/", campaign_views.source_edit, name="source-edit"),
+    path("settings/campaigns/", campaign_views.campaign_list, name="campaign-list"),
+    path("settings/campaigns/new/", campaign_views.campaign_create_view, name="campaign-create"),
+    path("settings/campaigns/<int:pk>/", campaign_views.campaign_edit, name="campaign-edit"),
 ]

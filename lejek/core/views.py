@@ -28,7 +28,7 @@ from lejek.core.services_custom_fields import (
 )
 from lejek.leads.models import Campaign, Lead
 from lejek.pipeline.models import Deal
-from lejek.users.models import Role, Team, User
+from lejek.users.models import Role, User
 
 HOME_LIST = 8
 SEARCH_LIMIT = 10
@@ -346,12 +346,3 @@ def custom_field_remove(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Field “%(label)s” deleted.") % {"label": field.label})
         return redirect("custom-field-list")
     return render(request, "core/custom_field_delete.html", {"field": field})
-
-
-@login_required
-@require_GET
-def users_and_teams(request: HttpRequest) -> HttpResponse:
-    _require_admin(request.user)
-    users = User.objects.prefetch_related("teams").order_by("-is_active", "first_name", "email")
-    teams = Team.objects.annotate(member_count=Count("members")).order_by("name")
-    return render(request, "core/users_and_teams.html", {"users": users, "teams": teams})

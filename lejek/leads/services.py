@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from lejek.core.custom_values import merge_custom
-from lejek.core.events import record_event, snapshot
+from lejek.core.events import changed, record_event, snapshot
 from lejek.core.records import (
     apply_values,
     ensure_editable,
@@ -38,6 +38,7 @@ LEAD_FIELDS = [
     "team",
     "custom",
 ]
+SOURCE_FIELDS = ["name", "kind"]
 CAMPAIGN_FIELDS = ["name", "source", "channel", "starts_on", "ends_on", "cost", "currency"]
 
 
@@ -113,3 +114,17 @@ def campaign_update(*, actor, campaign: Campaign, values: dict[str, Any]) -> Cam
         after=snapshot(campaign, CAMPAIGN_FIELDS),
     )
     return campaign
+
+
+@transaction.atomic
+def source_update(*, actor, source: Source, values: dict[str, Any]) -> Source:
+    """Rename a source or change its channel; its leads and campaigns follow."""
+    _ensure_marketing_admin(actor)
+    before = snapshot(source, SOURCE_FIELDS)
+    apply_values(source, values)
+    source.full_clean()
+    old, new = changed(before, snapshot(source, SOURCE_FIELDS))
+    if new:
+        source.save(update_fields=list(new))
+        record_event(actor=actor, verb="source.updated", obj=source, before=old, after=new)
+    return source

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lejek.contacts.forms import RecordForm
 from lejek.contacts.models import Company, Contact
+from lejek.core.widgets import DateInput
 from lejek.leads.models import Lead
 from lejek.pipeline.models import Deal, Pipeline, Stage
 
@@ -52,7 +53,7 @@ class DealForm(RecordForm):
     field_names = EDIT_FIELDS
     localized_fields = ("amount",)
     field_classes = {"amount": AmountField}
-    widgets = {"expected_close_date": forms.DateInput(attrs={"type": "date"})}
+    widgets = {"expected_close_date": DateInput()}
 
     def limit_choices(self) -> None:
         super().limit_choices()

@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 
+from django.contrib.auth import password_validation
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from lejek.core.events import record_event
-from lejek.users.models import ApiToken, Notification, Team, User, hash_token
+from lejek.core.events import changed, record_event
+from lejek.users.models import ApiToken, Notification, Role, Team, User, hash_token
 
 TOKEN_PREFIX = "lejek_"
+USER_FIELDS = ["first_name", "last_name", "role", "language"]
+
+
+def _ensure_admin(actor: User | None) -> None:
+    """Only admins manage people and teams. No actor means the system itself (CLI, demo)."""
+    if actor is not None and (not actor.is_active or actor.role != Role.ADMIN):
+        raise PermissionDenied(_("Only admins manage users and teams."))
+
+
+def _team_ids(teams: Iterable[Team]) -> list[int]:
+    return sorted(team.pk for team in teams)
 
 
 @transaction.atomic
 def team_create(*, actor: User | None, name: str) -> Team:
-    team = Team(name=name)
+    _ensure_admin(actor)
+    team = Team(name=name.strip())
     team.full_clean()
     team.save()
-    record_event(actor=actor, verb="team.created", obj=team, after={"name": name})
+    record_event(actor=actor, verb="team.created", obj=team, after={"name": team.name})
     return team
 
 
@@ -34,6 +50,7 @@ def user_create(
     teams: list[Team] = (),
     language: str | None = None,
 ) -> User:
+    _ensure_admin(actor)
     user = User(
         email=email.strip().lower(),
         username=email.strip().lower(),
@@ -58,6 +75,122 @@ def user_create(
         after={"email": user.email, "role": role, "teams": [t.pk for t in teams]},
     )
     return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: User | None,
+    user: User,
+    first_name: str,
+    last_name: str,
+    role: str,
+    teams: Iterable[Team],
+    language: str,
+) -> User:
+    """Change a person's name, role, teams and language. The e-mail stays: it is their login."""
+    _ensure_admin(actor)
+    if actor is not None and actor.pk == user.pk and role != Role.ADMIN:
+        # Otherwise the last admin could lock everyone out of these pages.
+        raise ValidationError({"role": _("You cannot take away your own admin role.")})
+    teams = list(teams)
+    before = {name: getattr(user, name) for name in USER_FIELDS}
+    before["teams"] = _team_ids(user.teams.all())
+    user.first_name = first_name.strip()
+    user.last_name = last_name.strip()
+    user.role = role
+    user.language = language
+    user.full_clean(exclude=["password"])
+    after = {name: getattr(user, name) for name in USER_FIELDS}
+    after["teams"] = _team_ids(teams)
+    old, new = changed(before, after)
+    if not new:
+        return user
+    fields = [name for name in new if name != "teams"]
+    if fields:
+        user.save(update_fields=fields)
+    if "teams" in new:
+        user.teams.set(teams)
+        user.__dict__.pop("team_ids", None)
+    record_event(actor=actor, verb="user.updated", obj=user, before=old, after=new)
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, actor: User | None, user: User, active: bool) -> User:
+    """Deactivate or reactivate a person.
+
+    A deactivated person cannot sign in, their sessions and API tokens stop working, and they
+    are no longer offered as an owner; the records they own keep them until handed over.
+    """
+    _ensure_admin(actor)
+    if not active and actor is not None and actor.pk == user.pk:
+        raise ValidationError(_("You cannot deactivate yourself."))
+    updated = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
+    user.is_active = active
+    if updated:
+        record_event(
+            actor=actor,
+            verb="user.reactivated" if active else "user.deactivated",
+            obj=user,
+            before={"is_active": not active},
+            after={"is_active": active},
+        )
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, actor: User | None, user: User, password: str) -> User:
+    """Give a person a new password, checked by the configured password validators.
+
+    The event says only that it changed: a password, even hashed, never goes into the log.
+    """
+    _ensure_admin(actor)
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record_event(actor=actor, verb="user.password_set", obj=user)
+    return user
+
+
+@transaction.atomic
+def team_rename(*, actor: User | None, team: Team, name: str) -> Team:
+    _ensure_admin(actor)
+    before = team.name
+    team.name = name.strip()
+    team.full_clean()
+    if team.name != before:
+        team.save(update_fields=["name"])
+        record_event(
+            actor=actor,
+            verb="team.renamed",
+            obj=team,
+            before={"name": before},
+            after={"name": team.name},
+        )
+    return team
+
+
+@transaction.atomic
+def team_set_members(*, actor: User | None, team: Team, members: Iterable[User]) -> Team:
+    """Make exactly `members` the team's members (people keep their other teams)."""
+    _ensure_admin(actor)
+    members = list(members)
+    before = sorted(team.members.values_list("pk", flat=True))
+    after = sorted(member.pk for member in members)
+    if before != after:
+        team.members.set(members)
+        record_event(
+            actor=actor,
+            verb="team.members_changed",
+            obj=team,
+            before={"members": before},
+            after={"members": after},
+        )
+    return team
 
 
 @transaction.atomic
