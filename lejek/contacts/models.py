@@ -53,7 +53,7 @@ class Contact(Versioned):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100)
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True, db_index=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
     company = models.ForeignKey(
         Company,

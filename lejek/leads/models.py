@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lejek.core.fields import currency_field, custom_field, owner_field, team_field
@@ -127,6 +128,16 @@ class Lead(Versioned):
         related_name="leads",
         verbose_name=_("company record"),
     )
+    medium = models.CharField(_("medium"), max_length=100, blank=True)
+    utm_source = models.CharField("utm_source", max_length=200, blank=True)
+    utm_medium = models.CharField("utm_medium", max_length=200, blank=True)
+    utm_campaign = models.CharField("utm_campaign", max_length=200, blank=True)
+    utm_term = models.CharField("utm_term", max_length=200, blank=True)
+    utm_content = models.CharField("utm_content", max_length=200, blank=True)
+    referrer = models.CharField(_("referrer"), max_length=500, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    company_size = models.PositiveIntegerField(_("company size (employees)"), null=True, blank=True)
     score = models.PositiveSmallIntegerField(_("score"), default=0)
     description = models.TextField(_("description"), blank=True)
     owner = owner_field()
@@ -143,6 +154,7 @@ class Lead(Versioned):
             models.Index(fields=["owner", "team"]),
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["source", "-created_at"]),
+            models.Index(fields=["phone"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -161,3 +173,29 @@ class Lead(Versioned):
 
     def get_absolute_url(self) -> str:
         return reverse("lead-detail", args=[self.pk])
+
+
+class AssignmentRule(models.Model):
+    """Ordered rules that route a new lead to a team; the team's strategy then picks the rep.
+
+    `conditions` is a list of {"field": ..., "op": ..., "value": ...}; all must hold.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    conditions = models.JSONField(_("conditions"), default=list, blank=True)
+    team = models.ForeignKey(
+        "users.Team",
+        on_delete=models.CASCADE,
+        related_name="assignment_rules",
+        verbose_name=_("team"),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("assignment rule")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -22,6 +22,16 @@ from lejek.users.models import Role
 from lejek.users.visibility import check_handover, prepare_owned
 
 LEAD_FIELDS = [
+    "medium",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "referrer",
+    "country",
+    "region",
+    "company_size",
     "first_name",
     "last_name",
     "email",

@@ -18,10 +18,35 @@ class Role(models.TextChoices):
 
 
 class Team(models.Model):
+    class Strategy(models.TextChoices):
+        ROUND_ROBIN = "round_robin", _("Round-robin")
+        FEWEST_OPEN = "fewest_open", _("Fewest open leads")
+        WEIGHTED = "weighted", _("Weighted by capacity")
+
     name = models.CharField(_("name"), max_length=100, unique=True)
+    assignment_strategy = models.CharField(
+        _("how new leads are shared"),
+        max_length=16,
+        choices=Strategy.choices,
+        default=Strategy.ROUND_ROBIN,
+    )
+    # How many leads round-robin has handed out so far; the next goes to member (n % size).
+    round_robin_counter = models.PositiveBigIntegerField(default=0)
+    is_default_pool = models.BooleanField(
+        _("default pool"),
+        default=False,
+        help_text=_("Leads that match no assignment rule wait in this team's pool."),
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default_pool"],
+                condition=models.Q(is_default_pool=True),
+                name="one_default_pool_team",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -50,6 +75,16 @@ class User(AbstractUser):
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     email_notifications = models.BooleanField(_("e-mail me notifications"), default=True)
+    is_available = models.BooleanField(
+        _("takes new leads"),
+        default=True,
+        help_text=_("Unavailable reps (holiday, sick leave) are skipped by lead assignment."),
+    )
+    lead_capacity = models.PositiveSmallIntegerField(
+        _("lead capacity"),
+        default=10,
+        help_text=_("Relative share of new leads under weighted assignment."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []  # the username is the e-mail, filled in by the manager
