@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("lejek.core.urls")),
     path("", include("lejek.users.urls")),
     path("leads/", include("lejek.leads.urls")),
+    path("settings/assignment/", include("lejek.leads.assignment_urls")),
     path("", include("lejek.contacts.urls")),
     path("deals/", include("lejek.pipeline.urls")),
     path("", include("lejek.activities.urls")),

@@ -43,7 +43,8 @@ def timeline_for(subject, *, kinds: set[str] | None = None, limit: int = 100) ->
         for s in changes[:limit]:
             entries.append(Entry("stage", s.changed_at, s.actor, s))
     if "change" in kinds:
-        verbs = {f"{subject._meta.model_name}.updated", f"{subject._meta.model_name}.created"}
+        name = subject._meta.model_name
+        verbs = {f"{name}.updated", f"{name}.created", f"{name}.assigned"}
         for e in events_for(subject).filter(verb__in=verbs)[:limit]:
             entries.append(Entry("change", e.created_at, e.actor, e))
     entries.sort(key=lambda entry: entry.at, reverse=True)

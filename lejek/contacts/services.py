@@ -7,6 +7,14 @@ from typing import Any
 from django.db import transaction
 
 from lejek.contacts.models import Company, Contact
+from lejek.contacts.normalize import (
+    domain_from_email,
+    normalize_domain,
+    normalize_email,
+    normalize_fields,
+    normalize_nip,
+    normalize_phone,
+)
 from lejek.core.custom_values import merge_custom
 from lejek.core.records import (
     apply_values,
@@ -49,11 +57,24 @@ CONTACT_FIELDS = [
     "custom",
 ]
 
+COMPANY_KEYS = {"nip": normalize_nip, "domain": normalize_domain, "email": normalize_email}
+CONTACT_KEYS = {"email": normalize_email, "phone": normalize_phone}
+
+
+def _company_values(values: dict[str, Any], company: Company | None = None) -> dict[str, Any]:
+    """Normalised keys; a missing domain is taken from a company (not free-mail) address."""
+    values = normalize_fields(values, COMPANY_KEYS)
+    domain = values.get("domain", company.domain if company else "")
+    email = values.get("email", company.email if company else "")
+    if not domain and email and domain_from_email(email):
+        values["domain"] = domain_from_email(email)
+    return values
+
 
 @transaction.atomic
 def company_create(*, actor, custom: dict | None = None, **values: Any) -> Company:
     company = Company()
-    apply_values(company, values)
+    apply_values(company, _company_values(values))
     merge_custom("company", company, custom)
     prepare_owned(actor, company, creating=True)
     return record_create(actor=actor, obj=company, fields=COMPANY_FIELDS, verb="company.created")
@@ -64,7 +85,7 @@ def company_update(
     *, actor, company: Company, values: dict[str, Any], expected_version: int | None = None
 ) -> Company:
     ensure_editable(actor, company)
-    values = dict(values)
+    values = _company_values(values, company)
     check_handover(actor, company, values)
     return record_update(
         actor=actor,
@@ -86,7 +107,7 @@ def company_delete(*, actor, company: Company) -> None:
 @transaction.atomic
 def contact_create(*, actor, custom: dict | None = None, **values: Any) -> Contact:
     contact = Contact()
-    apply_values(contact, values)
+    apply_values(contact, normalize_fields(values, CONTACT_KEYS))
     merge_custom("contact", contact, custom)
     prepare_owned(actor, contact, creating=True)
     return record_create(actor=actor, obj=contact, fields=CONTACT_FIELDS, verb="contact.created")
@@ -97,7 +118,7 @@ def contact_update(
     *, actor, contact: Contact, values: dict[str, Any], expected_version: int | None = None
 ) -> Contact:
     ensure_editable(actor, contact)
-    values = dict(values)
+    values = normalize_fields(values, CONTACT_KEYS)
     check_handover(actor, contact, values)
     return record_update(
         actor=actor,

@@ -45,6 +45,7 @@ LEAD_REFERENCES: References = {
     "owner": any_user,
     "team": any_team,
 }
+TEXT_FILTERS = ("medium", "utm_source", "utm_medium", "utm_campaign", "country")
 LEAD_SEARCH = ["first_name", "last_name", "email", "phone", "company_name"]
 
 
@@ -61,6 +62,16 @@ class LeadIn(InputSchema):
     contact: int | None = Field(None, description="A contact id.")
     company: int | None = Field(None, description="A company id.")
     description: str = ""
+    medium: str = Field("", max_length=100)
+    utm_source: str = Field("", max_length=200)
+    utm_medium: str = Field("", max_length=200)
+    utm_campaign: str = Field("", max_length=200)
+    utm_term: str = Field("", max_length=200)
+    utm_content: str = Field("", max_length=200)
+    referrer: str = Field("", max_length=500)
+    country: str = Field("", max_length=2, description="ISO 3166 code, e.g. PL.")
+    region: str = Field("", max_length=100)
+    company_size: int | None = Field(None, ge=0, description="Number of employees.")
     owner: int | None = Field(None, description="A user id; by default the creator (reps).")
     team: int | None = Field(None, description="A team id; by default the owner's team.")
     custom: dict[str, Any] | None = Field(None, description="Custom field key → value.")
@@ -84,6 +95,16 @@ class LeadOut(Schema):
     company: int | None = Field(validation_alias="company_id")
     score: int
     description: str
+    medium: str
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    utm_term: str
+    utm_content: str
+    referrer: str
+    country: str
+    region: str
+    company_size: int | None
     owner: int | None = Field(validation_alias="owner_id")
     team: int | None = Field(validation_alias="team_id")
     custom: dict[str, Any]
@@ -96,6 +117,11 @@ class LeadFilters(RecordFilters):
     status: LeadStatus | None = None
     source: int | None = Field(None, description="A source id.")
     campaign: int | None = Field(None, description="A campaign id.")
+    medium: str | None = Field(None, max_length=100, description="Exact medium (any case).")
+    utm_source: str | None = Field(None, max_length=200)
+    utm_medium: str | None = Field(None, max_length=200)
+    utm_campaign: str | None = Field(None, max_length=200)
+    country: str | None = Field(None, max_length=2, description="ISO 3166 code, e.g. PL.")
     ordering: LeadOrdering = "-created_at"
 
 
@@ -112,15 +138,24 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]):
         value = getattr(filters, name)
         if value is not None:
             rows = rows.filter(**{name: value})
+    # Attribution is typed by people and tools alike: "Newsletter" and "newsletter" are one.
+    for name in TEXT_FILTERS:
+        value = getattr(filters, name)
+        if value:
+            rows = rows.filter(**{f"{name}__iexact": value})
     return paginate(request, rows, filters, filters.ordering)
 
 
-@leads_router.post("", response=responses({201: LeadOut}))
+@leads_router.post("", response=responses({200: LeadOut, 201: LeadOut}))
 def create_lead(request: HttpRequest, payload: LeadIn, response: HttpResponse):
+    """Create a lead (201). A person who already has an open lead gets no second one: the new
+    details fill that lead's empty fields, the repeat is logged on it and it is returned (200)."""
     values = resolve_references(
         request.auth, payload.model_dump(exclude_unset=True), LEAD_REFERENCES
     )
     lead = lead_create(actor=request.auth, **values)
+    if getattr(lead, "was_repeat", False):
+        return with_etag(response, lead)
     return created(response, lead, "get_lead", lead_id=lead.pk)
 
 

@@ -7,9 +7,22 @@ from django.utils.translation import gettext
 
 from lejek.contacts.forms import RecordForm
 from lejek.contacts.models import Company, Contact
+from lejek.contacts.normalize import normalize_country
 from lejek.leads.models import Lead
 
 IDENTITY_FIELDS = ("first_name", "last_name", "email", "company_name")
+ATTRIBUTION_FIELDS = (
+    "medium",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "referrer",
+    "country",
+    "region",
+    "company_size",
+)
 
 
 class LeadForm(RecordForm):
@@ -30,6 +43,8 @@ class LeadForm(RecordForm):
         "description",
         "owner",
         "team",
+        # Where the lead came from, beyond source and campaign.
+        *ATTRIBUTION_FIELDS,
     ]
     widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
@@ -37,6 +52,9 @@ class LeadForm(RecordForm):
         super().limit_choices()
         self.limit("contact", Contact.objects.visible_to(self.user))
         self.limit("company", Company.objects.visible_to(self.user))
+
+    def clean_country(self) -> str:
+        return normalize_country(self.cleaned_data["country"])
 
     def clean(self):
         cleaned = super().clean()

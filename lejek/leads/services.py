@@ -8,6 +8,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from lejek.activities.services import activity_log
+from lejek.contacts.dedup import find_company, find_contact
+from lejek.contacts.models import Company, Contact
+from lejek.contacts.normalize import (
+    domain_from_email,
+    normalize_country,
+    normalize_email,
+    normalize_fields,
+    normalize_phone,
+)
 from lejek.core.custom_values import merge_custom
 from lejek.core.events import changed, record_event, snapshot
 from lejek.core.records import (
@@ -48,6 +58,10 @@ LEAD_FIELDS = [
     "team",
     "custom",
 ]
+LEAD_KEYS = {"email": normalize_email, "phone": normalize_phone, "country": normalize_country}
+# What a repeated submission may fill in on the open lead; who owns it and where it stands in
+# the funnel stay as the team left them.
+REPEAT_KEEPS = {"status", "owner", "team", "custom"}
 SOURCE_FIELDS = ["name", "kind"]
 CAMPAIGN_FIELDS = ["name", "source", "channel", "starts_on", "ends_on", "cost", "currency"]
 
@@ -60,14 +74,117 @@ def _ensure_marketing_admin(actor) -> None:
 
 
 @transaction.atomic
-def lead_create(*, actor, custom: dict | None = None, **values: Any) -> Lead:
+def lead_create(*, actor, custom: dict | None = None, dedupe: bool = True, **values: Any) -> Lead:
+    """Create a lead, linked to the contact and company it is already known as.
+
+    With `dedupe`, a submission for a person who already has an open lead (same e-mail, or
+    without an e-mail the same phone) creates nothing new: the open lead's empty fields are
+    filled in, the repeat is logged on its timeline and that lead is returned. Either way the
+    returned lead's `was_repeat` tells which happened.
+    """
+    values = normalize_fields(values, LEAD_KEYS)
+    if dedupe:
+        existing = _open_lead_of(actor, values)
+        if existing is not None:
+            return _absorb_repeat(actor=actor, lead=existing, values=values, custom=custom)
     lead = Lead()
     apply_values(lead, values)
     if lead.campaign_id and not lead.source_id:
         lead.source_id = lead.campaign.source_id
     merge_custom("lead", lead, custom)
     prepare_owned(actor, lead, creating=True)
-    return record_create(actor=actor, obj=lead, fields=LEAD_FIELDS, verb="lead.created")
+    apply_values(lead, _known_links(actor, lead))
+    lead = record_create(actor=actor, obj=lead, fields=LEAD_FIELDS, verb="lead.created")
+    lead.was_repeat = False
+    return lead
+
+
+def _open_lead_of(actor, values: dict[str, Any]) -> Lead | None:
+    """The oldest open lead, editable by the actor, of the person these values describe.
+
+    Leads the actor may not edit are left alone (and not revealed): a new lead is created.
+    Keys are compared as stored, which is normalised by every write.
+    """
+    rows = Lead.objects.editable_by(actor).open().order_by("created_at", "pk")
+    if values.get("email"):
+        rows = rows.filter(email=values["email"])
+    elif values.get("phone"):
+        rows = rows.filter(phone=values["phone"])
+    else:
+        return None
+    return rows.select_for_update().first()
+
+
+def _known_links(actor, lead: Lead) -> dict[str, Any]:
+    """The visible contact and company matching the lead, for the links it does not have yet."""
+    links: dict[str, Any] = {}
+    if lead.contact_id is None and (lead.email or lead.phone):
+        contact = find_contact(
+            email=lead.email, phone=lead.phone, among=Contact.objects.visible_to(actor)
+        )
+        if contact is not None:
+            links["contact"] = contact
+    domain = domain_from_email(lead.email)
+    if lead.company_id is None and (lead.company_name or domain):
+        company = find_company(
+            domain=domain, name=lead.company_name, among=Company.objects.visible_to(actor)
+        )
+        if company is not None:
+            links["company"] = company
+    return links
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _absorb_repeat(*, actor, lead: Lead, values: dict[str, Any], custom: dict | None) -> Lead:
+    submitted = {name: value for name, value in values.items() if not _is_empty(value)}
+    fill = {
+        name: value
+        for name, value in submitted.items()
+        if name not in REPEAT_KEEPS and _is_empty(getattr(lead, name, None))
+    }
+    new_custom = {k: v for k, v in (custom or {}).items() if _is_empty(lead.custom.get(k))}
+    if new_custom:
+        fill["custom"] = new_custom
+    # The lead as it will be, for matching the contact and company it still lacks.
+    probe = Lead(
+        email=lead.email or fill.get("email", ""),
+        phone=lead.phone or fill.get("phone", ""),
+        company_name=lead.company_name or fill.get("company_name", ""),
+        contact_id=lead.contact_id,
+        company_id=lead.company_id,
+    )
+    fill.update(_known_links(actor, probe))
+    record_update(
+        actor=actor,
+        obj=lead,
+        values=fill,
+        fields=LEAD_FIELDS,
+        expected_version=None,
+        verb="lead.updated",
+        custom_entity="lead",
+    )
+    record_event(actor=actor, verb="lead.repeated", obj=lead, after=submitted)
+    activity_log(
+        actor=actor,
+        subject=lead,
+        kind="note",
+        subject_line=_("Repeated submission"),
+        body=_describe(submitted, custom),
+    )
+    lead.was_repeat = True
+    return lead
+
+
+def _describe(submitted: dict[str, Any], custom: dict | None) -> str:
+    lines = []
+    for name, value in submitted.items():
+        field = Lead._meta.get_field(name.removesuffix("_id"))
+        lines.append(f"{field.verbose_name}: {value}")
+    lines += [f"{key}: {value}" for key, value in (custom or {}).items()]
+    return "\n".join(lines)
 
 
 @transaction.atomic
@@ -75,7 +192,7 @@ def lead_update(
     *, actor, lead: Lead, values: dict[str, Any], expected_version: int | None = None
 ) -> Lead:
     ensure_editable(actor, lead)
-    values = dict(values)
+    values = normalize_fields(values, LEAD_KEYS)
     check_handover(actor, lead, values)
     return record_update(
         actor=actor,

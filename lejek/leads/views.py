@@ -6,12 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from lejek.contacts.forms import owner_choices, team_choices
 from lejek.contacts.models import Company, Contact
+from lejek.contacts.normalize import format_phone
 from lejek.contacts.views import (
     can_edit,
     company_name,
@@ -27,6 +28,7 @@ from lejek.core.listing import (
     ChoiceFilter,
     Column,
     DateFilter,
+    Filter,
     IdFilter,
     Listing,
     OwnerFilter,
@@ -75,6 +77,8 @@ LEADS = Listing(
         IdFilter("source", _("Source"), choices=source_choices),
         IdFilter("campaign", _("Campaign"), choices=campaign_choices, more=True),
         IdFilter("team", _("Team"), choices=team_choices, more=True),
+        Filter("medium", _("Medium"), field="medium__iexact", more=True),
+        Filter("utm_campaign", _("UTM campaign"), field="utm_campaign__iexact", more=True),
         DateFilter("created_from", _("Created from"), field="created_at", bound="from"),
         DateFilter("created_to", _("Created to"), field="created_at", bound="to"),
         IdFilter("company", _("Company"), describe=company_name),
@@ -101,6 +105,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "object": lead,
         "lead": lead,
         "can_edit": can_edit(user, lead),
+        "phone_display": format_phone(lead.phone, get_language()),
         "custom_rows": custom_field_rows("lead", lead),
         "contact": visible_one(Contact.objects.visible_to(user), lead.contact_id),
         "company": visible_one(Company.objects.visible_to(user), lead.company_id),
@@ -123,15 +128,37 @@ def _initial_links(request: HttpRequest) -> dict:
     return initial
 
 
+class _CreatedMessage:
+    """The message create_record shows once the service has run: a repeated person is told
+    that their details went to the lead they already had, not that a lead was created."""
+
+    def __init__(self) -> None:
+        self.was_repeat = False
+
+    def __str__(self) -> str:
+        if self.was_repeat:
+            return gettext(
+                "This person already had an open lead; the new details were added to it."
+            )
+        return str(_("Lead “%(name)s” created."))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def lead_create_view(request: HttpRequest) -> HttpResponse:
+    message = _CreatedMessage()
+
+    def create(**values) -> Lead:
+        lead = lead_create(**values)
+        message.was_repeat = lead.was_repeat
+        return lead
+
     return create_record(
         request,
         form_class=LeadForm,
-        create=lead_create,
+        create=create,
         title=gettext("New lead"),
-        created=_("Lead “%(name)s” created."),
+        created=message,
         cancel_url=reverse("lead-list"),
         initial=_initial_links(request),
     )
