@@ -8,6 +8,7 @@ from lejek.activities.services import activity_log, task_create
 from lejek.contacts.services import company_create, contact_create
 from lejek.leads.services import lead_create
 from lejek.pipeline.services import deal_create
+from lejek.users.profile import profile_update
 
 _counter = itertools.count(1)
 
@@ -49,3 +50,14 @@ def make_activity(actor, subject, kind="call", **values):
 def make_task(actor, subject, **values):
     values.setdefault("title", "Follow up")
     return task_create(actor=actor, subject=subject, **values)
+
+
+def set_language(user, language: str) -> None:
+    profile_update(
+        actor=user,
+        user=user,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        language=language,
+        email_notifications=user.email_notifications,
+    )

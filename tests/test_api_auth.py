@@ -12,7 +12,6 @@ from lejek.users.models import ApiToken
 from lejek.users.services import token_create, token_revoke
 from tests.test_api_support import (
     assert_problem,
-    quick_password_hashing,  # noqa: F401 (autouse)
 )
 
 

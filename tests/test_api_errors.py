@@ -16,7 +16,6 @@ from tests.test_api_support import (
     Api,
     assert_problem,
     error_fields,
-    quick_password_hashing,  # noqa: F401 (autouse)
 )
 
 

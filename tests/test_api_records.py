@@ -28,7 +28,6 @@ from tests.test_api_support import (
     EDITS,
     Api,
     assert_problem,
-    quick_password_hashing,  # noqa: F401 (autouse)
     records_of,
 )
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from django.test import Client
 
 from lejek.users.services import token_create
@@ -49,12 +48,6 @@ class Api:
 
     def delete(self, path: str, **headers):
         return self.client.delete(BASE + path, **self._headers(headers))
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(settings):
-    """Personas are made with passwords; the real hasher is slow on purpose, tests need not be."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def assert_problem(response, status: int) -> dict:

@@ -9,7 +9,6 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from lejek.users.models import ApiToken
-from tests.test_api_support import quick_password_hashing  # noqa: F401 (autouse)
 
 
 def create_token(*args: str) -> str:

@@ -4,8 +4,7 @@ import datetime
 
 from django.urls import reverse
 
-from lejek.users.services import user_set_language
-from tests.factories import make_deal
+from tests.factories import make_deal, set_language
 
 
 def test_hidden_record_gets_the_friendly_404_without_its_data(client_for, rep, other_rep, pipeline):
@@ -26,7 +25,7 @@ def test_forbidden_action_gets_the_friendly_403(client_for, rep, marketer, pipel
 
 def test_date_inputs_keep_iso_values_for_polish_users(client_for, rep, pipeline):
     """The browser's date picker only reads ISO dates; a Polish format would blank the field."""
-    user_set_language(actor=rep, user=rep, language="pl")
+    set_language(rep, "pl")
     deal = make_deal(rep, pipeline, expected_close_date=datetime.date(2026, 3, 31))
     html = client_for(rep).get(reverse("deal-edit", args=[deal.pk])).content.decode()
     assert 'value="2026-03-31"' in html

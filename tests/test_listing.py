@@ -18,12 +18,6 @@ from lejek.pipeline.views import DEALS
 from tests.factories import make_deal, make_lead
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    # The personas get real passwords; a fast hasher keeps these tests quick.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run(user, query: str = "", listing=LEADS, model=Lead) -> ListResult:
     request = RequestFactory().get(f"/leads/?{query}")
     request.user = user

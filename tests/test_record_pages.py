@@ -14,12 +14,6 @@ from lejek.pipeline.models import Deal, StageChange
 from tests.factories import make_company, make_contact, make_deal, make_lead
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    # The personas get real passwords; a fast hasher keeps these tests quick.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def text(response) -> str:
     return response.content.decode()
 

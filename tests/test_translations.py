@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from lejek.users.services import user_set_language
+from tests.factories import set_language
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "lejek" / "locale" / "pl" / "LC_MESSAGES"
 PO_PATH = LOCALE_DIR / "django.po"
@@ -247,7 +247,7 @@ def shell_pages(user) -> dict[str, str]:
 
 @pytest.mark.django_db
 def test_polish_user_sees_polish_pages(rep):
-    user_set_language(actor=rep, user=rep, language="pl")
+    set_language(rep, "pl")
     rep.refresh_from_db()
     for url, text in shell_pages(rep).items():
         for word in POLISH:
@@ -260,7 +260,7 @@ def test_polish_user_sees_polish_pages(rep):
 
 @pytest.mark.django_db
 def test_english_user_sees_english_pages(rep):
-    user_set_language(actor=rep, user=rep, language="en")
+    set_language(rep, "en")
     rep.refresh_from_db()
     for url, text in shell_pages(rep).items():
         for word in ENGLISH:
@@ -276,7 +276,7 @@ def test_switching_language_switches_the_same_session(rep):
     client = Client()
     client.force_login(rep)
     assert "Log out" in visible_text(client.get("/leads/"))
-    user_set_language(actor=rep, user=rep, language="pl")
+    set_language(rep, "pl")
     text = visible_text(client.get("/leads/"))
     assert "Wyloguj" in text and "Log out" not in text
     assert client.get("/leads/").headers["Content-Language"] == "pl"

@@ -194,21 +194,6 @@ def team_set_members(*, actor: User | None, team: Team, members: Iterable[User])
 
 
 @transaction.atomic
-def user_set_language(*, actor: User, user: User, language: str) -> None:
-    before = user.language
-    user.language = language
-    user.full_clean(exclude=["password"])
-    user.save(update_fields=["language"])
-    record_event(
-        actor=actor,
-        verb="user.updated",
-        obj=user,
-        before={"language": before},
-        after={"language": language},
-    )
-
-
-@transaction.atomic
 def token_create(*, actor: User, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a personal API token. Returns the token and its secret, which is never stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
