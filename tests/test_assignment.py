@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.urls import reverse
 
 from lejek.core.models import CustomField, Event
 from lejek.core.services_custom_fields import custom_field_create
@@ -26,7 +27,7 @@ from lejek.leads.assignment import (
     team_set_assignment,
     user_set_availability,
 )
-from lejek.leads.models import Lead, Source
+from lejek.leads.models import AssignmentRule, Lead, Source
 from lejek.leads.services import campaign_create, source_create
 from lejek.users.models import Notification, Role, Team
 from tests.conftest import make_user
@@ -427,3 +428,13 @@ def test_preview_changes_nothing(admin, north, rep, teammate):
     assert assignment.preview_rep(north) == rep
     north.refresh_from_db()
     assert north.round_robin_counter == 0
+
+
+def test_assignment_shows_on_the_lead_timeline_with_its_reason(client_for, admin, rep, north):
+    AssignmentRule.objects.create(name="Everything to North", team=north, conditions=[])
+    lead = make_lead(admin, owner=None, team=None)
+    lead_assign_automatically(actor=None, lead=lead)
+    html = client_for(admin).get(reverse("lead-detail", args=[lead.pk])).content.decode()
+    assert "Assigned" in html
+    assert "Everything to North" in html
+    assert "Rita Rep" in html

@@ -77,6 +77,7 @@ class Row:
     label: str
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     created: bool = False
+    note: str = ""
     can_toggle: bool = False
 
     @property
@@ -201,6 +202,8 @@ def describe_changes(subject, events) -> dict[int, list[tuple[str, str, str]]]:
                 lines.extend(_custom_changes(old, new, labels))
                 continue
             f = _model_field(model, name)
+            if f is None and event.verb.endswith(".assigned"):
+                continue  # the rule and reason are shown as the entry's note
             label = capfirst(str(f.verbose_name)) if f is not None else name
             lines.append(
                 (label, _shown(subject, f, name, old, names), _shown(subject, f, name, new, names))
@@ -216,7 +219,9 @@ def build_rows(user, subject, entries: list[Entry], *, editable: bool) -> list[R
     comments = [e.item for e in entries if e.kind == "comment"]
     prefetch_related_objects(comments, "mentions")
     change_events = [
-        e.item for e in entries if e.kind == "change" and e.item.verb.endswith(".updated")
+        e.item
+        for e in entries
+        if e.kind == "change" and e.item.verb.endswith((".updated", ".assigned"))
     ]
     changes = describe_changes(subject, change_events)
     rows = []
@@ -238,6 +243,9 @@ def build_rows(user, subject, entries: list[Entry], *, editable: bool) -> list[R
                 row.icon = ICONS["created" if row.created else "change"]
                 row.label = _("Created") if row.created else _("Changed")
                 row.changes = changes.get(entry.item.pk, [])
+                if entry.item.verb.endswith(".assigned"):
+                    row.label = _("Assigned")
+                    row.note = entry.item.after.get("reason", "")
                 if not row.created and not row.changes:
                     continue
         rows.append(row)
