@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "lejek.pipeline",
     "lejek.activities",
     "lejek.sales",
+    "lejek.imports",
     "lejek.api",
     "lejek.demo",
 ]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lejek.core.fields import custom_field, owner_field, team_field
@@ -93,3 +95,39 @@ class Contact(Versioned):
 
     def get_absolute_url(self) -> str:
         return reverse("contact-detail", args=[self.pk])
+
+
+class Merge(models.Model):
+    """Two records of one kind made one: the survivor kept, the other removed, undoable.
+
+    `merged_data` holds the removed record's fields as they were; `filled` the survivor's fields
+    that were empty and took the other's values; `moved` the related rows that were pointed at
+    the survivor ({"app_label.model.field": [ids]}). Together they let `merge_undo` put
+    everything back, and `merged_id` keeps the old address resolving to the survivor.
+    """
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.PROTECT, related_name="+"
+    )
+    survivor_id = models.BigIntegerField()
+    merged_id = models.BigIntegerField()
+    merged_repr = models.CharField(max_length=200, blank=True)
+    merged_data = models.JSONField(default=dict)
+    filled = models.JSONField(default=dict, blank=True)
+    moved = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("merge")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "merged_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}: {self.merged_id} → {self.survivor_id}"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -199,3 +200,141 @@ class AssignmentRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def new_form_key() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(12)
+
+
+class WebForm(TimeStamped):
+    """A public web-to-lead form: what it asks, what it stamps on the lead, where it sends people.
+
+    `fields` is a list of {"name": <lead field or "custom:<key>">, "required": bool,
+    "label": str}; `key` is the unguessable part of the public URL.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    key = models.CharField(_("public key"), max_length=32, unique=True, default=new_form_key)
+    is_active = models.BooleanField(_("accepting submissions"), default=True)
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    source = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="web_forms",
+        verbose_name=_("source"),
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="web_forms",
+        verbose_name=_("campaign"),
+    )
+    team = models.ForeignKey(
+        "users.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="web_forms",
+        verbose_name=_("default team"),
+    )
+    consent_required = models.BooleanField(_("consent required"), default=False)
+    success_message = models.TextField(_("thank-you message"), blank=True)
+    redirect_url = models.URLField(_("redirect after submission"), blank=True)
+    allowed_origins = models.TextField(
+        _("allowed origins"), blank=True, help_text=_("One per line, e.g. https://example.com")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("web form")
+        verbose_name_plural = _("web forms")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def current_consent(self) -> ConsentText | None:
+        return self.consent_texts.order_by("-version").first()
+
+
+class ConsentText(models.Model):
+    """One version of a form's consent wording. Versions are never edited, only added."""
+
+    form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="consent_texts")
+    version = models.PositiveIntegerField(_("version"))
+    text = models.TextField(_("consent text"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent text")
+        ordering = ["form", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "version"], name="consent_text_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form} v{self.version}"
+
+
+class Consent(models.Model):
+    """Consent a person gave: which wording, when, from where, on which form."""
+
+    text = models.ForeignKey(
+        ConsentText, on_delete=models.PROTECT, related_name="consents", verbose_name=_("text")
+    )
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="consents"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="consents",
+    )
+    given_at = models.DateTimeField(_("given"), default=timezone.now)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        ordering = ["-given_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.text} @ {self.given_at:%Y-%m-%d}"
+
+
+class FormSubmission(models.Model):
+    """One accepted submission, keyed for idempotency: a replay finds this row, not a new lead.
+
+    The unique (form, key) constraint is what makes ten simultaneous copies create one lead.
+    """
+
+    form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="submissions")
+    key = models.CharField(max_length=128)
+    body_hash = models.CharField(max_length=64)
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["form", "key"], name="form_submission_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_id}:{self.key}"
