@@ -57,7 +57,7 @@ def seats(admin):
 
 def unassigned(admin, **values) -> Lead:
     """A lead nobody owns yet, as a web form or an import leaves it."""
-    lead = make_lead(admin, **values)
+    lead = make_lead(admin, assign=False, **values)
     assert lead.owner_id is None
     return lead
 

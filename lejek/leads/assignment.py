@@ -302,9 +302,17 @@ def default_pool() -> Team | None:
 
 
 def route(lead: Lead) -> tuple[AssignmentRule | None, Team | None]:
-    """The rule that matches and the team it sends the lead to (the default pool otherwise)."""
+    """The rule that matches and the team it sends the lead to.
+
+    Without a matching rule, a lead that arrived with a team (a web form's default team, say)
+    waits in that team's pool; any other waits in the default pool.
+    """
     rule = matching_rule(lead)
-    return rule, (rule.team if rule else default_pool())
+    if rule is not None:
+        return rule, rule.team
+    if lead.team_id is not None:
+        return None, lead.team
+    return None, default_pool()
 
 
 # Assigning ----------------------------------------------------------------------------------

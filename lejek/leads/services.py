@@ -20,6 +20,7 @@ from lejek.contacts.normalize import (
 )
 from lejek.core.custom_values import merge_custom
 from lejek.core.events import changed, record_event, snapshot
+from lejek.core.locks import lock_key
 from lejek.core.records import (
     apply_values,
     ensure_editable,
@@ -27,6 +28,7 @@ from lejek.core.records import (
     record_delete,
     record_update,
 )
+from lejek.leads.assignment import lead_assign_automatically
 from lejek.leads.models import Campaign, Lead, Source
 from lejek.users.models import Role
 from lejek.users.visibility import check_handover, prepare_owned
@@ -74,16 +76,29 @@ def _ensure_marketing_admin(actor) -> None:
 
 
 @transaction.atomic
-def lead_create(*, actor, custom: dict | None = None, dedupe: bool = True, **values: Any) -> Lead:
+def lead_create(
+    *,
+    actor,
+    custom: dict | None = None,
+    dedupe: bool = True,
+    assign: bool = True,
+    **values: Any,
+) -> Lead:
     """Create a lead, linked to the contact and company it is already known as.
 
     With `dedupe`, a submission for a person who already has an open lead (same e-mail, or
     without an e-mail the same phone) creates nothing new: the open lead's empty fields are
     filled in, the repeat is logged on its timeline and that lead is returned. Either way the
-    returned lead's `was_repeat` tells which happened.
+    returned lead's `was_repeat` tells which happened. Simultaneous submissions of one person
+    are serialised on their e-mail or phone, so they make one lead, not two.
+
+    With `assign`, a new lead nobody owns goes through the assignment rules at once.
     """
     values = normalize_fields(values, LEAD_KEYS)
     if dedupe:
+        person = values.get("email") or values.get("phone")
+        if person:
+            lock_key(f"lead:{person}")
         existing = _open_lead_of(actor, values)
         if existing is not None:
             return _absorb_repeat(actor=actor, lead=existing, values=values, custom=custom)
@@ -95,6 +110,8 @@ def lead_create(*, actor, custom: dict | None = None, dedupe: bool = True, **val
     prepare_owned(actor, lead, creating=True)
     apply_values(lead, _known_links(actor, lead))
     lead = record_create(actor=actor, obj=lead, fields=LEAD_FIELDS, verb="lead.created")
+    if assign and lead.owner_id is None:
+        lead = lead_assign_automatically(actor=actor, lead=lead)
     lead.was_repeat = False
     return lead
 
@@ -105,7 +122,7 @@ def _open_lead_of(actor, values: dict[str, Any]) -> Lead | None:
     Leads the actor may not edit are left alone (and not revealed): a new lead is created.
     Keys are compared as stored, which is normalised by every write.
     """
-    rows = Lead.objects.editable_by(actor).open().order_by("created_at", "pk")
+    rows = _editable(actor, Lead.objects.open()).order_by("created_at", "pk")
     if values.get("email"):
         rows = rows.filter(email=values["email"])
     elif values.get("phone"):
@@ -115,19 +132,28 @@ def _open_lead_of(actor, values: dict[str, Any]) -> Lead | None:
     return rows.select_for_update().first()
 
 
+def _editable(actor, rows):
+    """The rows the actor may edit; Lejek itself (actor=None) may edit all."""
+    return rows if actor is None else rows.editable_by(actor)
+
+
+def _visible(actor, rows):
+    return rows if actor is None else rows.visible_to(actor)
+
+
 def _known_links(actor, lead: Lead) -> dict[str, Any]:
     """The visible contact and company matching the lead, for the links it does not have yet."""
     links: dict[str, Any] = {}
     if lead.contact_id is None and (lead.email or lead.phone):
         contact = find_contact(
-            email=lead.email, phone=lead.phone, among=Contact.objects.visible_to(actor)
+            email=lead.email, phone=lead.phone, among=_visible(actor, Contact.objects.all())
         )
         if contact is not None:
             links["contact"] = contact
     domain = domain_from_email(lead.email)
     if lead.company_id is None and (lead.company_name or domain):
         company = find_company(
-            domain=domain, name=lead.company_name, among=Company.objects.visible_to(actor)
+            domain=domain, name=lead.company_name, among=_visible(actor, Company.objects.all())
         )
         if company is not None:
             links["company"] = company

@@ -80,8 +80,16 @@ def check_assignment(actor, *, owner, team) -> None:
 
 
 def prepare_owned(actor, obj, *, creating: bool) -> None:
-    """Check that `actor` may create or hand over `obj`; fill a sensible owner and team."""
+    """Check that `actor` may create or hand over `obj`; fill a sensible owner and team.
+
+    `actor=None` is Lejek itself (a public web form, an import): it places records as told.
+    """
     from django.core.exceptions import PermissionDenied
+
+    if actor is None:
+        if obj.owner_id is not None and not obj.owner.is_active:
+            raise ValidationError({"owner": _("This user is deactivated.")})
+        return
 
     if creating:
         if not can_create(actor, type(obj)):
