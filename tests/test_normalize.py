@@ -118,6 +118,7 @@ def test_company_domain_is_not_free_mail():
     "name",
     [
         "Acme Sp. z o.o.",
+        "ACME spółka z o.o.",
         "ACME spółka z ograniczoną odpowiedzialnością",
         "Acme Sp. z o. o.",
         "Acme S.A.",

@@ -53,6 +53,7 @@ FREE_MAIL_DOMAINS = frozenset(
 # Matched on the folded name (lowercase, no diacritics, punctuation turned into spaces).
 LEGAL_FORMS = (
     "spolka z ograniczona odpowiedzialnoscia",
+    "spolka z o o",
     "spolka komandytowo akcyjna",
     "spolka komandytowa",
     "spolka jawna",

@@ -37,6 +37,7 @@ from lejek.core.listing import (
 from lejek.leads.forms import LeadForm
 from lejek.leads.models import Campaign, Lead, Source
 from lejek.leads.services import lead_create, lead_delete, lead_update
+from lejek.users.models import Role
 
 
 def source_choices(user) -> list[tuple[int, str]]:
@@ -105,6 +106,9 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "object": lead,
         "lead": lead,
         "can_edit": can_edit(user, lead),
+        "can_convert": can_edit(user, lead)
+        and lead.status not in (Lead.Status.CONVERTED, Lead.Status.DISQUALIFIED)
+        and user.role != Role.MARKETING,
         "phone_display": format_phone(lead.phone, get_language()),
         "custom_rows": custom_field_rows("lead", lead),
         "contact": visible_one(Contact.objects.visible_to(user), lead.contact_id),
