@@ -86,3 +86,34 @@ class CustomField(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_entity_display()}: {self.label}"
+
+
+class SavedView(models.Model):
+    """A named list state (filters, search, sort) kept for one person, or shared with all.
+
+    A view is the list's address and query string, so it opens exactly as it was saved and
+    follows any filter the list learns later.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    path = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(max_length=2000, blank=True)
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["path", "owner"])]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "path", "name"], name="saved_view_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def url(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from lejek.core import views
+from lejek.core import saved_views, views
 from lejek.leads import campaign_views
 from lejek.users import admin_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
+    path("views/save/", saved_views.save_view, name="saved-view-save"),
+    path("views/<int:pk>/delete/", saved_views.delete_view, name="saved-view-delete"),
     path("settings/", views.settings_index, name="settings"),
     path("settings/custom-fields/", views.custom_field_list, name="custom-field-list"),
     path("settings/custom-fields/new/", views.custom_field_new, name="custom-field-create"),

@@ -73,3 +73,22 @@ def icon(name: str, label: str = ""):
             '<svg class="i" role="img" aria-label="{}"><use href="{}"></use></svg>', label, href
         )
     return format_html('<svg class="i" aria-hidden="true"><use href="{}"></use></svg>', href)
+
+
+@register.inclusion_tag("core/saved_views.html", takes_context=True)
+def saved_views(context):
+    """The saved-views menu of a record list: open, save the current state, remove."""
+    from lejek.core.saved_views import clean_query, views_for
+    from lejek.users.models import Role
+
+    request = context["request"]
+    user = request.user
+    return {
+        "views": list(views_for(user, request.path)),
+        "path": request.path,
+        "query": clean_query(request.GET.urlencode()),
+        "current": clean_query(request.GET.urlencode()),
+        "user": user,
+        "can_share": user.role in (Role.ADMIN, Role.MANAGER),
+        "csrf_token": context.get("csrf_token"),
+    }
