@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from lejek.leads import views
+from lejek.leads import bulk, views
 
 urlpatterns = [
     path("", views.lead_list, name="lead-list"),
     path("new/", views.lead_create_view, name="lead-create"),
+    path("bulk/", bulk.lead_bulk, name="lead-bulk"),
     path("<int:pk>/", views.lead_detail, name="lead-detail"),
     path("<int:pk>/edit/", views.lead_edit, name="lead-edit"),
     path("<int:pk>/delete/", views.lead_delete_view, name="lead-delete"),

@@ -34,10 +34,12 @@ from lejek.core.listing import (
     OwnerFilter,
     parse_id,
 )
+from lejek.leads.bulk import BULK_STATUSES
 from lejek.leads.forms import LeadForm
 from lejek.leads.models import Campaign, Lead, Source
 from lejek.leads.services import lead_create, lead_delete, lead_update
 from lejek.users.models import Role
+from lejek.users.visibility import assignable_owners
 
 
 def source_choices(user) -> list[tuple[int, str]]:
@@ -92,7 +94,10 @@ LEADS = Listing(
 
 @login_required
 def lead_list(request: HttpRequest) -> HttpResponse:
-    return LEADS.render(request, Lead.objects.visible_to(request.user), "leads/lead_list.html")
+    context = {"bulk_owners": assignable_owners(request.user), "bulk_statuses": BULK_STATUSES}
+    return LEADS.render(
+        request, Lead.objects.visible_to(request.user), "leads/lead_list.html", context
+    )
 
 
 @login_required

@@ -20,3 +20,13 @@ document.addEventListener("click", (event) => {
     if (!menu.contains(event.target)) menu.removeAttribute("open");
   });
 });
+
+// "Select all" in a list's header ticks every row checkbox of its form.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-select-all]");
+  if (!all) return;
+  const formId = all.dataset.selectAll;
+  document.querySelectorAll(`input[type=checkbox][name=ids][form="${formId}"]`).forEach((box) => {
+    box.checked = all.checked;
+  });
+});
