@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.forms.models import fields_for_model, model_to_dict
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +27,8 @@ from lejek.users.visibility import assignable_owners, assignable_teams
 
 # Longer lists of related records are cut in selects (see RecordForm.limit).
 MAX_OPTIONS = 500
+# Records whose long selects get a search box (the lookup view of lejek.core).
+SEARCHABLE = {"lead", "contact", "company", "deal"}
 
 
 def owner_choices(user) -> list[tuple[int, str]]:
@@ -115,7 +118,14 @@ class RecordForm(CustomFieldsFormMixin, forms.Form):
         if field is None:
             return
         field.queryset = with_current(qs, self.current(name))
-        options = list(field.queryset[:MAX_OPTIONS])
+        options = list(field.queryset[: MAX_OPTIONS + 1])
+        if len(options) > MAX_OPTIONS:
+            options = options[:MAX_OPTIONS]
+            # The page carries a search box that asks for the rest (see lejek.js).
+            entity = qs.model._meta.model_name
+            if entity in SEARCHABLE:
+                field.widget.attrs["data-lookup"] = reverse("lookup", args=[entity])
+                field.widget.attrs["data-lookup-placeholder"] = gettext("Type to search…")
         wanted = {self.current(name), self.initial.get(name), parse_id(self.data.get(name) or "")}
         missing = wanted - {None} - {option.pk for option in options}
         if missing:

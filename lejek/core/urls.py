@@ -9,6 +9,7 @@ from lejek.users import admin_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
+    path("lookup/<str:entity>/", views.lookup, name="lookup"),
     path("views/save/", saved_views.save_view, name="saved-view-save"),
     path("views/<int:pk>/delete/", saved_views.delete_view, name="saved-view-delete"),
     path("settings/", views.settings_index, name="settings"),

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -204,6 +204,26 @@ def search(request: HttpRequest) -> HttpResponse:
         "too_short": 0 < len(query) < 2,
     }
     return render(request, "core/search.html", context)
+
+
+LOOKUP_LIMIT = 50
+LOOKUPS = {model._meta.model_name: (model, fields) for _, _, model, fields, _ in SEARCHES}
+
+
+@login_required
+@require_GET
+def lookup(request: HttpRequest, entity: str) -> HttpResponse:
+    """Options for a record picker whose list is too long to send whole: the first matches."""
+    if entity not in LOOKUPS:
+        raise Http404
+    model, fields = LOOKUPS[entity]
+    words = request.GET.get("q", "").split()[:5]
+    rows = model.objects.visible_to(request.user)
+    if words:
+        rows = _matching(rows, fields, [word[:100] for word in words])
+    found = list(rows.order_by(*model._meta.ordering or ["pk"])[: LOOKUP_LIMIT + 1])
+    context = {"rows": found[:LOOKUP_LIMIT], "more": len(found) > LOOKUP_LIMIT}
+    return render(request, "core/lookup_options.html", context)
 
 
 # Settings ----------------------------------------------------------------------------------

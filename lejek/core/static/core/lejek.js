@@ -30,3 +30,34 @@ document.addEventListener("change", (event) => {
     box.checked = all.checked;
   });
 });
+
+// A select too long to send whole (data-lookup) gets a search box that fetches the matches.
+function enhanceLookup(select) {
+  if (select.dataset.lookupReady) return;
+  select.dataset.lookupReady = "1";
+  const search = document.createElement("input");
+  search.type = "search";
+  search.className = "lookup-search";
+  search.placeholder = select.dataset.lookupPlaceholder || "…";
+  search.setAttribute("aria-label", (select.labels[0]?.textContent || "").trim() + " – " + search.placeholder);
+  select.before(search);
+  let timer = null;
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const url = `${select.dataset.lookup}?q=${encodeURIComponent(search.value)}`;
+      const answer = await fetch(url, { headers: { "HX-Request": "false" } });
+      if (!answer.ok) return;
+      const chosen = select.selectedOptions[0];
+      const keep = chosen && chosen.value ? chosen.cloneNode(true) : null;
+      const empty = select.querySelector('option[value=""]:not([disabled])');
+      select.innerHTML = (empty ? empty.outerHTML : "") + (await answer.text());
+      if (keep && !select.querySelector(`option[value="${keep.value}"]`)) select.prepend(keep);
+      if (keep) select.value = keep.value;
+    }, 250);
+  });
+}
+document.querySelectorAll("select[data-lookup]").forEach(enhanceLookup);
+document.addEventListener("htmx:afterSwap", () => {
+  document.querySelectorAll("select[data-lookup]").forEach(enhanceLookup);
+});
