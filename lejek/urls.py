@@ -14,6 +14,7 @@ urlpatterns = [
     path("duplicates/", include("lejek.contacts.merge_urls")),
     path("", include("lejek.contacts.urls")),
     path("deals/", include("lejek.pipeline.urls")),
+    path("deals/", include("lejek.pipeline.closing_urls")),
     path("customers/", include("lejek.pipeline.customer_urls")),
     path("", include("lejek.activities.urls")),
     path("products/", include("lejek.sales.urls")),

@@ -117,3 +117,31 @@ class SavedView(models.Model):
     @property
     def url(self) -> str:
         return f"{self.path}?{self.query}" if self.query else self.path
+
+
+class Reason(models.Model):
+    """An entry of an admin-kept list of reasons: why deals are lost, leads disqualified, …
+
+    Reports group by the label, so a label is renamed rather than deleted once used; an
+    inactive reason is no longer offered but stays in the history.
+    """
+
+    class Kind(models.TextChoices):
+        DEAL_LOST = "deal_lost", _("Deal lost")
+        LEAD_DISQUALIFIED = "lead_disqualified", _("Lead disqualified")
+        LEAD_REJECTED = "lead_rejected", _("Lead rejected by sales")
+
+    kind = models.CharField(_("list"), max_length=32, choices=Kind.choices)
+    label = models.CharField(_("reason"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        verbose_name = _("reason")
+        ordering = ["kind", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "label"], name="reason_unique_label")
+        ]
+
+    def __str__(self) -> str:
+        return self.label

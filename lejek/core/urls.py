@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from lejek.core import saved_views, views
+from lejek.core import reason_views, saved_views, views
 from lejek.leads import campaign_views
 from lejek.users import admin_views
 
@@ -21,6 +21,8 @@ urlpatterns = [
         views.custom_field_remove,
         name="custom-field-delete",
     ),
+    path("settings/reasons/", reason_views.reason_list, name="reason-list"),
+    path("settings/reasons/<int:pk>/", reason_views.reason_edit, name="reason-edit"),
     # Users and teams (admins)
     path("settings/users/", admin_views.users_and_teams, name="settings-users"),
     path("settings/users/new/", admin_views.user_create_view, name="settings-user-create"),
