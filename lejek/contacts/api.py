@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from lejek.api.access import (
@@ -18,10 +21,12 @@ from lejek.api.access import (
 )
 from lejek.api.listing import RecordFilters, filter_records
 from lejek.api.pagination import orderings, page_schema, paginate
+from lejek.api.problems import problem
 from lejek.api.replies import created, no_content, with_etag
 from lejek.api.schemas import VERSION_FIELD, InputSchema, partial, responses
 from lejek.api.versions import expected_version
-from lejek.contacts.models import Company, Contact
+from lejek.contacts.merge import record_merge, resolve_merged, undo_deadline
+from lejek.contacts.models import Company, Contact, Merge
 from lejek.contacts.services import (
     company_create,
     company_delete,
@@ -30,6 +35,8 @@ from lejek.contacts.services import (
     contact_delete,
     contact_update,
 )
+
+MERGED = "urn:lejek:problem:merged"
 
 companies_router = Router(tags=["companies"])
 contacts_router = Router(tags=["contacts"])
@@ -129,6 +136,64 @@ class ContactFilters(RecordFilters):
     ordering: ContactOrdering = "last_name"
 
 
+class MergeIn(InputSchema):
+    other: int = Field(description="The id of the record merged into this one (then removed).")
+
+
+class MergeOut(Schema):
+    id: int
+    survivor: int = Field(validation_alias="survivor_id")
+    merged: int = Field(validation_alias="merged_id")
+    filled: list[str] = Field(description="Fields of the survivor that took the other's value.")
+    moved: dict[str, int] = Field(description="How many related rows moved, per relation.")
+    created_at: datetime.datetime
+    undo_until: datetime.datetime
+
+    @staticmethod
+    def resolve_filled(merge: Merge) -> list[str]:
+        return sorted(merge.filled)
+
+    @staticmethod
+    def resolve_moved(merge: Merge) -> dict[str, int]:
+        return {key: len(ids) for key, ids in merge.moved.items()}
+
+    @staticmethod
+    def resolve_undo_until(merge: Merge) -> datetime.datetime:
+        return undo_deadline(merge)
+
+
+MERGE_RESPONSES = responses({200: MergeOut})
+
+
+def get_or_redirect(request: HttpRequest, model: type[Model], pk: int, url_name: str, **kwarg):
+    """The record, or for a merged id a 308 to the record it was merged into; else 404.
+
+    `kwarg` names the URL parameter, e.g. `company_id=None`; it is filled with the survivor.
+    """
+    obj = model.objects.visible_to(request.auth).filter(pk=pk).first()
+    if obj is not None:
+        return obj
+    survivor_id = resolve_merged(model, pk)
+    if survivor_id is None or not model.objects.visible_to(request.auth).filter(pk=survivor_id):
+        raise Http404
+    (param,) = kwarg
+    location = reverse(f"api:{url_name}", kwargs={param: survivor_id})
+    return problem(
+        308,
+        type=MERGED,
+        title=_("Merged"),
+        detail=_("This record was merged into %(url)s.") % {"url": location},
+        headers={"Location": location},
+    )
+
+
+def merge_into(request: HttpRequest, model: type[Model], pk: int, other_id: int) -> Merge:
+    """Merge the caller's record `other_id` into record `pk` (both must be editable)."""
+    survivor = visible_or_404(model.objects, request.auth, pk)
+    other = resolve_references(request.auth, {"other": other_id}, {"other": visible(model)})
+    return record_merge(actor=request.auth, survivor=survivor, other=other["other"])
+
+
 @companies_router.get("", response=responses({200: page_schema(CompanyOut, "CompanyPage")}))
 def list_companies(request: HttpRequest, filters: Query[CompanyFilters]):
     """Companies you can see. Custom fields filter as `cf_<key>=value`."""
@@ -151,9 +216,17 @@ def create_company(request: HttpRequest, payload: CompanyIn, response: HttpRespo
     return created(response, company, "get_company", company_id=company.pk)
 
 
-@companies_router.get("/{company_id}", response=responses({200: CompanyOut}))
+@companies_router.get("/{company_id}", response=responses({200: CompanyOut, 308: None}))
 def get_company(request: HttpRequest, company_id: int, response: HttpResponse):
-    return with_etag(response, visible_or_404(Company.objects, request.auth, company_id))
+    """A merged company's old id answers 308 with `Location` set to the surviving company."""
+    found = get_or_redirect(request, Company, company_id, "get_company", company_id=None)
+    return found if isinstance(found, HttpResponse) else with_etag(response, found)
+
+
+@companies_router.post("/{company_id}/merge", response=MERGE_RESPONSES)
+def merge_company(request: HttpRequest, company_id: int, payload: MergeIn):
+    """Merge company `other` into this one; undo within 30 days in the UI (docs/dedup.md)."""
+    return merge_into(request, Company, company_id, payload.other)
 
 
 @companies_router.patch("/{company_id}", response=responses({200: CompanyOut}))
@@ -202,9 +275,17 @@ def create_contact(request: HttpRequest, payload: ContactIn, response: HttpRespo
     return created(response, contact, "get_contact", contact_id=contact.pk)
 
 
-@contacts_router.get("/{contact_id}", response=responses({200: ContactOut}))
+@contacts_router.get("/{contact_id}", response=responses({200: ContactOut, 308: None}))
 def get_contact(request: HttpRequest, contact_id: int, response: HttpResponse):
-    return with_etag(response, visible_or_404(Contact.objects, request.auth, contact_id))
+    """A merged contact's old id answers 308 with `Location` set to the surviving contact."""
+    found = get_or_redirect(request, Contact, contact_id, "get_contact", contact_id=None)
+    return found if isinstance(found, HttpResponse) else with_etag(response, found)
+
+
+@contacts_router.post("/{contact_id}/merge", response=MERGE_RESPONSES)
+def merge_contact(request: HttpRequest, contact_id: int, payload: MergeIn):
+    """Merge contact `other` into this one; undo within 30 days in the UI (docs/dedup.md)."""
+    return merge_into(request, Contact, contact_id, payload.other)
 
 
 @contacts_router.patch("/{contact_id}", response=responses({200: ContactOut}))

@@ -30,6 +30,7 @@ from lejek.contacts.forms import (
     save_through,
     team_choices,
 )
+from lejek.contacts.merge_views import redirect_if_merged
 from lejek.contacts.models import Company, Contact
 from lejek.contacts.services import (
     company_create,
@@ -275,9 +276,9 @@ def company_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    company = get_object_or_404(
-        Company.objects.visible_to(user).select_related("owner", "team"), pk=pk
-    )
+    company = Company.objects.visible_to(user).select_related("owner", "team").filter(pk=pk).first()
+    if company is None:
+        return redirect_if_merged(request, Company, pk)
     query = f"?company={company.pk}"
     context = {
         "object": company,
@@ -378,9 +379,9 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    contact = get_object_or_404(
-        Contact.objects.visible_to(user).select_related("owner", "team"), pk=pk
-    )
+    contact = Contact.objects.visible_to(user).select_related("owner", "team").filter(pk=pk).first()
+    if contact is None:
+        return redirect_if_merged(request, Contact, pk)
     query = f"?contact={contact.pk}"
     context = {
         "object": contact,

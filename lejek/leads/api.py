@@ -23,6 +23,7 @@ from lejek.api.pagination import PageParams, orderings, page_schema, paginate
 from lejek.api.replies import created, no_content, with_etag
 from lejek.api.schemas import VERSION_FIELD, InputSchema, choice, partial, responses
 from lejek.api.versions import expected_version
+from lejek.contacts.api import MERGE_RESPONSES, MergeIn, get_or_redirect, merge_into
 from lejek.contacts.models import Company, Contact
 from lejek.leads.models import Campaign, Lead, Source
 from lejek.leads.services import lead_create, lead_delete, lead_update
@@ -159,9 +160,17 @@ def create_lead(request: HttpRequest, payload: LeadIn, response: HttpResponse):
     return created(response, lead, "get_lead", lead_id=lead.pk)
 
 
-@leads_router.get("/{lead_id}", response=responses({200: LeadOut}))
+@leads_router.get("/{lead_id}", response=responses({200: LeadOut, 308: None}))
 def get_lead(request: HttpRequest, lead_id: int, response: HttpResponse):
-    return with_etag(response, visible_or_404(Lead.objects, request.auth, lead_id))
+    """A merged lead's old id answers 308 with `Location` set to the surviving lead."""
+    found = get_or_redirect(request, Lead, lead_id, "get_lead", lead_id=None)
+    return found if isinstance(found, HttpResponse) else with_etag(response, found)
+
+
+@leads_router.post("/{lead_id}/merge", response=MERGE_RESPONSES)
+def merge_lead(request: HttpRequest, lead_id: int, payload: MergeIn):
+    """Merge lead `other` into this one; undo within 30 days in the UI (docs/dedup.md)."""
+    return merge_into(request, Lead, lead_id, payload.other)
 
 
 @leads_router.patch("/{lead_id}", response=responses({200: LeadOut}))

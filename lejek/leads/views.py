@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from lejek.contacts.forms import owner_choices, team_choices
+from lejek.contacts.merge_views import redirect_if_merged
 from lejek.contacts.models import Company, Contact
 from lejek.contacts.normalize import format_phone
 from lejek.contacts.views import (
@@ -103,10 +104,14 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    lead = get_object_or_404(
-        Lead.objects.visible_to(user).select_related("owner", "team", "source", "campaign"),
-        pk=pk,
+    lead = (
+        Lead.objects.visible_to(user)
+        .select_related("owner", "team", "source", "campaign")
+        .filter(pk=pk)
+        .first()
     )
+    if lead is None:
+        return redirect_if_merged(request, Lead, pk)
     context = {
         "object": lead,
         "lead": lead,
