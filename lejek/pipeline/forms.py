@@ -14,6 +14,7 @@ from lejek.contacts.forms import RecordForm
 from lejek.contacts.models import Company, Contact
 from lejek.core.widgets import DateInput
 from lejek.leads.models import Lead
+from lejek.pipeline.gates import gate_choices
 from lejek.pipeline.models import Deal, Pipeline, Stage
 
 EDIT_FIELDS = [
@@ -124,3 +125,80 @@ class StageMoveForm(forms.Form):
         if moving_to_lost and not cleaned.get("lost_reason"):
             self.add_error("lost_reason", gettext("Say why the deal was lost."))
         return cleaned
+
+
+# Pipeline settings (admins) -----------------------------------------------------------------
+
+
+class PipelineForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    is_default = forms.BooleanField(
+        label=_("Default pipeline"),
+        required=False,
+        help_text=_("New deals and the board start here."),
+    )
+    rotting_days = forms.IntegerField(
+        label=_("Rotting after (days)"),
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text=_("A card turns red when its deal sits longer in one stage. Empty: never."),
+    )
+
+    def __init__(self, data=None, *, pipeline: Pipeline | None = None):
+        initial = {"rotting_days": 30}
+        if pipeline is not None:
+            initial = {
+                "name": pipeline.name,
+                "is_default": pipeline.is_default,
+                "rotting_days": pipeline.rotting_days,
+            }
+        super().__init__(data, initial=initial)
+
+
+OUTCOMES = [
+    ("open", _("Open")),
+    ("won", _("Won")),
+    ("lost", _("Lost")),
+]
+
+
+class StageForm(forms.Form):
+    """A stage's name, win probability, outcome and the fields a deal needs to enter it."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    probability = forms.IntegerField(
+        label=_("Win probability (%)"), min_value=0, max_value=100, initial=0
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=OUTCOMES, initial="open", widget=forms.RadioSelect
+    )
+    required_fields = forms.MultipleChoiceField(
+        label=_("Required to enter"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("A deal cannot move into this stage until these are filled in."),
+    )
+
+    def __init__(self, data=None, *, stage: Stage | None = None, prefix: str | None = None):
+        initial = {}
+        if stage is not None:
+            outcome = "won" if stage.is_won else "lost" if stage.is_lost else "open"
+            initial = {
+                "name": stage.name,
+                "probability": stage.probability,
+                "outcome": outcome,
+                "required_fields": stage.required_fields,
+            }
+        super().__init__(data, initial=initial, prefix=prefix)
+        self.fields["required_fields"].choices = gate_choices()
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "probability": data["probability"],
+            "is_won": data["outcome"] == "won",
+            "is_lost": data["outcome"] == "lost",
+            "required_fields": data["required_fields"],
+        }

@@ -15,6 +15,10 @@ class Pipeline(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_default = models.BooleanField(_("default"), default=False)
+    # Days a deal may sit in one open stage before its card says it is rotting; None = never.
+    rotting_days = models.PositiveSmallIntegerField(
+        _("rotting after (days)"), null=True, blank=True, default=30
+    )
 
     class Meta:
         verbose_name = _("pipeline")
@@ -38,6 +42,8 @@ class Stage(models.Model):
     probability = models.PositiveSmallIntegerField(_("win probability (%)"), default=0)
     is_won = models.BooleanField(_("won"), default=False)
     is_lost = models.BooleanField(_("lost"), default=False)
+    # Fields a deal must have filled in to enter this stage ("amount", "custom:<key>", ...).
+    required_fields = models.JSONField(_("required fields"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("stage")
@@ -133,6 +139,8 @@ class Deal(Versioned):
             models.Index(fields=["owner", "team"]),
             models.Index(fields=["pipeline", "stage"]),
             models.Index(fields=["expected_close_date"]),
+            # The board's columns: one stage's newest arrivals first.
+            models.Index(fields=["stage", "-stage_entered_at"], name="deal_stage_entered"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -36,6 +36,7 @@ from lejek.core.listing import (
 )
 from lejek.leads.models import Lead, Source
 from lejek.pipeline.forms import DealCreateForm, DealForm, StageMoveForm
+from lejek.pipeline.gates import field_labels
 from lejek.pipeline.models import Deal, Pipeline, Stage
 from lejek.pipeline.services import deal_create, deal_delete, deal_move_to_stage, deal_update
 
@@ -125,6 +126,7 @@ def deal_page(
         "-changed_at", "-id"
     )
     move_form = move_form or StageMoveForm(deal=deal)
+    stages = list(deal.pipeline.stages.order_by("position"))
     selected_stage = deal.stage_id
     if move_form.is_bound:
         selected_stage = parse_id(move_form.data.get("stage", "")) or deal.stage_id
@@ -136,7 +138,13 @@ def deal_page(
         "company": visible_one(Company.objects.visible_to(user), deal.company_id),
         "contact": visible_one(Contact.objects.visible_to(user), deal.contact_id),
         "lead": visible_one(Lead.objects.visible_to(user), deal.lead_id),
-        "stages": list(deal.pipeline.stages.order_by("position")),
+        "stages": stages,
+        # Told before trying, so nobody has to learn the gates from a refusal.
+        "gates": [
+            (s.name, ", ".join(field_labels(s.required_fields)))
+            for s in stages
+            if s.required_fields
+        ],
         "move_form": move_form,
         "selected_stage": selected_stage,
         "history": list(history[:STAGE_HISTORY_LIMIT]),
