@@ -199,6 +199,8 @@ MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
 del EMAIL_HOST
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Lejek <lejek@localhost>")
 LEJEK_BASE_URL = os.environ.get("LEJEK_BASE_URL", "http://127.0.0.1:8000")
+# Largest file one may attach to a record or an e-mail, in megabytes.
+LEJEK_MAX_ATTACHMENT_MB = int(os.environ.get("LEJEK_MAX_ATTACHMENT_MB", "20"))
 
 # Security: strict by default whenever DEBUG is off; each can be relaxed from the environment.
 SECURE_CONTENT_TYPE_NOSNIFF = True

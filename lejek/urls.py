@@ -17,6 +17,7 @@ urlpatterns = [
     path("deals/", include("lejek.pipeline.closing_urls")),
     path("customers/", include("lejek.pipeline.customer_urls")),
     path("", include("lejek.activities.urls")),
+    path("", include("lejek.activities.email_urls")),
     path("products/", include("lejek.sales.urls")),
     path("api/v1/", api.urls),
 ]

@@ -192,3 +192,106 @@ class Comment(Subjected):
 
     def __str__(self) -> str:
         return self.body[:50]
+
+
+class SentEmail(models.Model):
+    """Who an e-mail logged as an Activity went to, and what was attached to it."""
+
+    activity = models.OneToOneField(
+        Activity, on_delete=models.CASCADE, related_name="sent_email", verbose_name=_("activity")
+    )
+    to = models.JSONField(_("to"), default=list)
+    cc = models.JSONField(_("cc"), default=list, blank=True)
+    attachment_names = models.JSONField(_("attachments"), default=list, blank=True)
+    message_id = models.CharField(_("message id"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("sent e-mail")
+        verbose_name_plural = _("sent e-mails")
+
+    def __str__(self) -> str:
+        return ", ".join(self.to)
+
+
+class EmailTemplate(models.Model):
+    """A reusable e-mail with merge fields ({{ contact.first_name }}), in one language."""
+
+    name = models.CharField(_("name"), max_length=100)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    # Record kinds (SUBJECTS) the template is offered for; empty means every kind.
+    record_kinds = models.JSONField(_("for records"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("e-mail template")
+        verbose_name_plural = _("e-mail templates")
+        ordering = ["name", "language", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "language"],
+                name="email_template_unique_name_language",
+                violation_error_message=_("A template with this name and language exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    def offered_for(self, kind: str) -> bool:
+        return not self.record_kinds or kind in self.record_kinds
+
+
+class Attachment(Subjected):
+    """A file kept with a record. Served only through a view that checks visibility."""
+
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/", max_length=255)
+    original_name = models.CharField(_("name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    content_type = models.CharField(_("type"), max_length=100)
+    # The e-mail this file went out with, when it was attached in the composer.
+    activity = models.ForeignKey(
+        Activity,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attachments",
+        verbose_name=_("sent with"),
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SubjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["-created_at", "-id"]
+        constraints = [exactly_one_subject("attachment_one_subject")]
+        indexes = [
+            models.Index(fields=["deal", "-created_at"]),
+            models.Index(fields=["lead", "-created_at"]),
+            models.Index(fields=["contact", "-created_at"]),
+            models.Index(fields=["company", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -24,7 +24,7 @@ def timeline_for(subject, *, kinds: set[str] | None = None, limit: int = 100) ->
     kinds = set(kinds or KINDS)
     entries: list[Entry] = []
     if "activity" in kinds:
-        for a in Activity.objects.about(subject).select_related("author")[:limit]:
+        for a in Activity.objects.about(subject).select_related("author", "sent_email")[:limit]:
             entries.append(Entry("activity", a.occurred_at, a.author, a))
     if "comment" in kinds:
         for c in Comment.objects.about(subject).select_related("author")[:limit]:

@@ -51,6 +51,7 @@ FILTERS = (
     ("note", gettext_lazy("Notes"), None),
     ("call", gettext_lazy("Calls"), None),
     ("meeting", gettext_lazy("Meetings"), None),
+    ("email", gettext_lazy("E-mails"), None),
     ("task", gettext_lazy("Tasks"), None),
     ("comment", gettext_lazy("Comments"), None),
     ("stage", gettext_lazy("Stage changes"), {"deal"}),
@@ -101,7 +102,8 @@ def filter_choices(subject) -> list[tuple[str, str]]:
 def timeline_entries(subject, chosen: str) -> list[Entry]:
     """Entries for the chosen filter: a type of activity, or one of the timeline's kinds."""
     if chosen in {str(k) for k in Activity.Kind.values}:
-        rows = Activity.objects.about(subject).filter(kind=chosen).select_related("author")[:LIMIT]
+        activities = Activity.objects.about(subject).filter(kind=chosen)
+        rows = activities.select_related("author", "sent_email")[:LIMIT]
         return [Entry("activity", a.occurred_at, a.author, a) for a in rows]
     kinds = {chosen} if chosen in KINDS else None
     return timeline_for(subject, kinds=kinds, limit=LIMIT)
