@@ -201,6 +201,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Lejek <lejek@localhos
 LEJEK_BASE_URL = os.environ.get("LEJEK_BASE_URL", "http://127.0.0.1:8000")
 # Largest file one may attach to a record or an e-mail, in megabytes.
 LEJEK_MAX_ATTACHMENT_MB = int(os.environ.get("LEJEK_MAX_ATTACHMENT_MB", "20"))
+# The seller printed on offers: company name, address (may span lines) and tax id (NIP).
+LEJEK_COMPANY_NAME = os.environ.get("LEJEK_COMPANY_NAME", "")
+LEJEK_COMPANY_ADDRESS = os.environ.get("LEJEK_COMPANY_ADDRESS", "")
+LEJEK_COMPANY_NIP = os.environ.get("LEJEK_COMPANY_NIP", "")
 
 # Security: strict by default whenever DEBUG is off; each can be relaxed from the environment.
 SECURE_CONTENT_TYPE_NOSNIFF = True

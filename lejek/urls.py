@@ -16,6 +16,7 @@ urlpatterns = [
     path("deals/", include("lejek.pipeline.urls")),
     path("deals/", include("lejek.pipeline.closing_urls")),
     path("customers/", include("lejek.pipeline.customer_urls")),
+    path("deals/", include("lejek.sales.deal_urls")),
     path("", include("lejek.activities.urls")),
     path("", include("lejek.activities.email_urls")),
     path("products/", include("lejek.sales.urls")),
