@@ -148,3 +148,31 @@ def test_managers_keep_the_lists_and_reps_may_not(client_for, manager, rep):
     assert client_for(rep).get(reverse("reason-list")).status_code == 403
     with pytest.raises(PermissionDenied):
         reason_create(actor=rep, kind=Reason.Kind.DEAL_LOST, label="Timing")
+
+
+def test_every_way_to_won_goes_through_the_win_dialog(client_for, rep, pipeline):
+    deal = make_deal(rep, pipeline, amount=Decimal("10"))
+    won = pipeline.stages.get(is_won=True)
+    client = client_for(rep)
+    data = {"stage": won.pk, "version": deal.version}
+    from_page = client.post(reverse("deal-move", args=[deal.pk]), data)
+    assert from_page["Location"] == reverse("deal-win", args=[deal.pk])
+    from_board = client.post(
+        reverse("deal-board-move", args=[deal.pk]), data, headers={"HX-Request": "true"}
+    )
+    assert from_board["HX-Redirect"] == reverse("deal-win", args=[deal.pk])
+    assert not Deal.objects.get(pk=deal.pk).stage.is_won
+
+
+def test_the_stage_control_keeps_to_the_list_of_lost_reasons(client_for, rep, pipeline, reasons):
+    deal = make_deal(rep, pipeline)
+    lost = pipeline.stages.get(is_lost=True)
+    client = client_for(rep)
+    page = client.get(deal.get_absolute_url())
+    assert '<datalist id="lost-reasons"><option value="Price">' in page.text
+    refused = client.post(
+        reverse("deal-move", args=[deal.pk]),
+        {"stage": lost.pk, "version": deal.version, "lost_reason": "Bad weather"},
+    )
+    assert "Choose one of the reasons on the list." in refused.text
+    assert not Deal.objects.get(pk=deal.pk).stage.is_lost

@@ -203,6 +203,13 @@ def board_move(request: HttpRequest, pk: int) -> HttpResponse:
     form = StageMoveForm(request.POST, deal=deal)
     moved = False
     if form.is_valid():
+        target = form.cleaned_data["stage"]
+        if target.is_won and target.pk != deal.stage_id:
+            # Winning asks for the final amount and date first (the card stays put until then).
+            win_url = reverse("deal-win", args=[deal.pk])
+            if getattr(request, "htmx", False):
+                return HttpResponse(headers={"HX-Redirect": win_url})
+            return redirect(win_url)
         change = save_through(
             form,
             lambda: deal_move_to_stage(

@@ -15,6 +15,8 @@ from django.utils.translation import ngettext
 from lejek.core.concurrency import save_versioned
 from lejek.core.custom_values import merge_custom
 from lejek.core.events import changed, record_event, snapshot
+from lejek.core.models import Reason
+from lejek.core.reasons import check_reason
 from lejek.core.records import (
     apply_values,
     ensure_editable,
@@ -167,8 +169,10 @@ def deal_move_to_stage(
     if stage.pk == deal.stage_id:
         return None
     check_gate(deal, stage)
-    if stage.is_lost and not lost_reason.strip():
-        raise ValidationError({"lost_reason": _("Say why the deal was lost.")})
+    if stage.is_lost:
+        if not lost_reason.strip():
+            raise ValidationError({"lost_reason": _("Say why the deal was lost.")})
+        lost_reason = check_reason(Reason.Kind.DEAL_LOST, lost_reason, field="lost_reason")
     when = when or timezone.now()
     previous = deal.stage
     deal.stage = stage

@@ -173,6 +173,9 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
     form = StageMoveForm(request.POST, deal=deal)
     if form.is_valid():
         stage = form.cleaned_data["stage"]
+        if stage.is_won and stage.pk != deal.stage_id:
+            # Winning asks for the final amount and date first.
+            return redirect("deal-win", pk=deal.pk)
         change = save_through(
             form,
             lambda: deal_move_to_stage(

@@ -5,7 +5,7 @@ import datetime
 from django import template
 from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter, naturaltime
 from django.utils import formats, timezone, translation
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince, timeuntil
 
 from lejek.core.money import format_money
@@ -92,3 +92,18 @@ def saved_views(context):
         "can_share": user.role in (Role.ADMIN, Role.MANAGER),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def reason_options(kind: str, element_id: str, suffix=""):
+    """A <datalist> of the reasons offered for `kind`, for a free-text reason input.
+
+    Its id is `element_id`, or `element_id-suffix` when one page shows several.
+    """
+    if suffix != "":
+        element_id = f"{element_id}-{suffix}"
+    from lejek.core.reasons import offered
+
+    labels = offered(kind).values_list("label", flat=True)
+    options = format_html_join("", '<option value="{}">', ((label,) for label in labels))
+    return format_html('<datalist id="{}">{}</datalist>', element_id, options)
