@@ -205,6 +205,10 @@ LEJEK_MAX_ATTACHMENT_MB = int(os.environ.get("LEJEK_MAX_ATTACHMENT_MB", "20"))
 LEJEK_COMPANY_NAME = os.environ.get("LEJEK_COMPANY_NAME", "")
 LEJEK_COMPANY_ADDRESS = os.environ.get("LEJEK_COMPANY_ADDRESS", "")
 LEJEK_COMPANY_NIP = os.environ.get("LEJEK_COMPANY_NIP", "")
+# Public web forms (/f/<key>/): submissions per client IP, e.g. "30/m" or "100/10s"; "off" = none.
+LEJEK_FORM_RATE_LIMIT = os.environ.get("LEJEK_FORM_RATE_LIMIT", "30/m")
+# Reverse proxies of our own that append to X-Forwarded-For; 0 believes only REMOTE_ADDR.
+LEJEK_TRUSTED_PROXIES = int(os.environ.get("LEJEK_TRUSTED_PROXIES", "0"))
 
 # Security: strict by default whenever DEBUG is off; each can be relaxed from the environment.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -39,6 +39,7 @@ from lejek.leads.bulk import BULK_STATUSES
 from lejek.leads.forms import LeadForm
 from lejek.leads.models import Campaign, Lead, Source
 from lejek.leads.services import lead_create, lead_delete, lead_update
+from lejek.leads.webforms import consents_of
 from lejek.users.models import Role
 from lejek.users.visibility import assignable_owners
 
@@ -121,6 +122,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and user.role != Role.MARKETING,
         "phone_display": format_phone(lead.phone, get_language()),
         "custom_rows": custom_field_rows("lead", lead),
+        "consents": consents_of(lead),
         "contact": visible_one(Contact.objects.visible_to(user), lead.contact_id),
         "company": visible_one(Company.objects.visible_to(user), lead.company_id),
         "deals": related(

@@ -1,3 +1,12 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from lejek.leads import webform_views
+
+urlpatterns = [
+    path("", webform_views.webform_list, name="webform-list"),
+    path("new/", webform_views.webform_create_view, name="webform-create"),
+    path("<int:pk>/", webform_views.webform_edit, name="webform-edit"),
+    path("<int:pk>/delete/", webform_views.webform_delete_view, name="webform-delete"),
+]
