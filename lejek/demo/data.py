@@ -25,10 +25,12 @@ from django.core.management import call_command
 from django.db import models, transaction
 from django.utils import timezone
 
+from lejek.activities.email_templates import email_template_create
 from lejek.activities.models import Activity, Comment, Task
 from lejek.contacts.models import Company, Contact
 from lejek.core.custom_fields import clean_value
-from lejek.core.models import CustomField, Event
+from lejek.core.models import CustomField, Event, Reason
+from lejek.core.reasons import reason_create
 from lejek.core.services_custom_fields import custom_field_create
 from lejek.demo import vocabulary as words
 from lejek.demo.clock import Clock
@@ -58,8 +60,9 @@ from lejek.demo.scenario import (
 )
 from lejek.leads.models import Lead, Source
 from lejek.leads.services import campaign_create, source_create
+from lejek.leads.webforms import webform_create
 from lejek.pipeline.models import Deal, Stage, StageChange
-from lejek.pipeline.services import pipeline_create
+from lejek.pipeline.services import pipeline_create, stage_update
 from lejek.sales.services import product_create
 from lejek.users.models import User
 from lejek.users.services import team_create, user_create
@@ -102,6 +105,7 @@ class DemoBuilder:
         self._set_up_pipelines()
         self._set_up_catalogue()
         self._set_up_custom_fields()
+        self._set_up_sales_tools()
         self._make_companies(max(10, round(self.lead_count * 0.15)))
         self._make_contacts(len(self.companies) * 2)
         self._make_leads()
@@ -182,6 +186,41 @@ class DemoBuilder:
                 created_at=self.clock.moment(starts_ago + 14),
             )
             self.campaigns.append((campaign, source_key, share))
+
+    def _set_up_sales_tools(self) -> None:
+        """Lists of reasons, a stage gate, a web form and e-mail templates, as a team has them."""
+        admin, marketer = self.users["admin"], self.users["marketing"]
+        for label, _weight in words.LOST_REASONS:
+            reason_create(actor=admin, kind=Reason.Kind.DEAL_LOST, label=label)
+        for label in words.DISQUALIFY_REASONS:
+            reason_create(actor=admin, kind=Reason.Kind.LEAD_DISQUALIFIED, label=label)
+        negotiation = next(s for s in self.stages[NEW_BUSINESS.name] if s.name == "Negocjacje")
+        stage_update(
+            actor=admin,
+            stage=negotiation,
+            values={"required_fields": ["amount", "expected_close_date"]},
+        )
+        webform_create(
+            actor=marketer,
+            name="Kontakt — strona www",
+            source=self.sources["web"],
+            team=self.teams["north"],
+            fields=[
+                {"name": "first_name", "required": False, "label": ""},
+                {"name": "last_name", "required": True, "label": ""},
+                {"name": "email", "required": True, "label": ""},
+                {"name": "phone", "required": False, "label": ""},
+                {"name": "company_name", "required": False, "label": ""},
+                {"name": "description", "required": False, "label": "Czego szukasz?"},
+            ],
+            consent_required=True,
+            consent_text=words.WEB_FORM_CONSENT,
+            success_message="Dziękujemy! Odezwiemy się w ciągu jednego dnia roboczego.",
+        )
+        for name, language, subject, body in words.EMAIL_TEMPLATES:
+            email_template_create(
+                actor=marketer, name=name, language=language, subject=subject, body=body
+            )
 
     def _set_up_custom_fields(self) -> None:
         self.fields: dict[str, CustomField] = {}

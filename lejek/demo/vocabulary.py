@@ -415,6 +415,46 @@ LOST_REASONS = [
     ("Brak decyzji", 15),
     ("Projekt wstrzymany", 5),
 ]
+DISQUALIFY_REASONS = [
+    "Poza grupą docelową",
+    "Brak budżetu",
+    "Nie odpowiada",
+    "Konkurencja lub student",
+    "Duplikat",
+]
+WEB_FORM_CONSENT = (
+    "Wyrażam zgodę na przetwarzanie moich danych osobowych przez Lejek Demo Sp. z o.o. "
+    "w celu odpowiedzi na zapytanie i przedstawienia oferty. Zgodę mogę wycofać w każdej chwili."
+)
+# (name, language, subject, body): merge fields as documented in docs/email.md.
+EMAIL_TEMPLATES = [
+    (
+        "Po pierwszej rozmowie",
+        "pl",
+        "Dziękuję za rozmowę — {{ company.name }}",
+        "Dzień dobry {{ contact.first_name }},\n\n"
+        "dziękuję za dzisiejszą rozmowę. Zgodnie z ustaleniami przesyłam krótkie podsumowanie "
+        "i proponuję kolejne spotkanie w przyszłym tygodniu.\n\n"
+        "Pozdrawiam\n{{ rep.first_name }} {{ rep.last_name }}\n{{ rep.email }}",
+    ),
+    (
+        "Przypomnienie o ofercie",
+        "pl",
+        "Oferta dla {{ company.name }} — czy mogę pomóc?",
+        "Dzień dobry {{ contact.first_name }},\n\n"
+        "chciałem zapytać, czy mieli Państwo okazję zapoznać się z naszą ofertą "
+        "„{{ deal.title }}”. Chętnie odpowiem na pytania.\n\n"
+        "Pozdrawiam\n{{ rep.first_name }} {{ rep.last_name }}",
+    ),
+    (
+        "Follow-up after our call",
+        "en",
+        "Thank you for the call — {{ company.name }}",
+        "Hello {{ contact.first_name }},\n\n"
+        "thank you for your time today. As agreed, I will send you a proposal this week.\n\n"
+        "Best regards\n{{ rep.first_name }} {{ rep.last_name }}",
+    ),
+]
 LEAD_DESCRIPTIONS = [
     "Prośba o prezentację systemu dla {n} użytkowników.",
     "Pyta o moduł magazynowy i integrację ze sklepem.",
