@@ -5,6 +5,5 @@ from django.urls import path
 from lejek.pipeline import closing_views
 
 urlpatterns = [
-    path("<int:pk>/win/", closing_views.deal_win_view, name="deal-win"),
     path("<int:pk>/lose/", closing_views.deal_lose_view, name="deal-lose"),
 ]

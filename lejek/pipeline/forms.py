@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from lejek.contacts.forms import RecordForm
 from lejek.contacts.models import Company, Contact
+from lejek.core.models import Reason
+from lejek.core.reasons import offered
 from lejek.core.widgets import DateInput
 from lejek.leads.models import Lead
 from lejek.pipeline.gates import gate_choices
@@ -144,6 +146,20 @@ class PipelineForm(forms.Form):
         max_value=3650,
         help_text=_("A card turns red when its deal sits longer in one stage. Empty: never."),
     )
+    after_sales_pipeline = forms.ModelChoiceField(
+        label=_("After a win, open a deal in"),
+        queryset=Pipeline.objects.all(),
+        required=False,
+        empty_label=_("— no after-sales deal —"),
+        help_text=_("E.g. an onboarding pipeline: the customer's next deal starts there."),
+    )
+    follow_up_days = forms.IntegerField(
+        label=_("After a win, a follow-up task in (days)"),
+        required=False,
+        min_value=0,
+        max_value=365,
+        help_text=_("A task for the deal's owner to call the new customer. Empty: none."),
+    )
 
     def __init__(self, data=None, *, pipeline: Pipeline | None = None):
         initial = {"rotting_days": 30}
@@ -152,8 +168,13 @@ class PipelineForm(forms.Form):
                 "name": pipeline.name,
                 "is_default": pipeline.is_default,
                 "rotting_days": pipeline.rotting_days,
+                "after_sales_pipeline": pipeline.after_sales_pipeline_id,
+                "follow_up_days": pipeline.follow_up_days,
             }
         super().__init__(data, initial=initial)
+        if pipeline is not None:
+            others = Pipeline.objects.exclude(pk=pipeline.pk)
+            self.fields["after_sales_pipeline"].queryset = others
 
 
 OUTCOMES = [
@@ -202,3 +223,33 @@ class StageForm(forms.Form):
             "is_lost": data["outcome"] == "lost",
             "required_fields": data["required_fields"],
         }
+
+
+class WinForm(forms.Form):
+    amount = AmountField(label=_("Final amount"), min_value=0, max_digits=14, decimal_places=2)
+    closed_on = forms.DateField(label=_("Won on"), widget=DateInput())
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].localize = True
+        self.fields["amount"].widget.is_localized = True
+
+
+class LoseForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=100)
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        reasons = list(offered(Reason.Kind.DEAL_LOST).values_list("label", flat=True))
+        if reasons:
+            self.fields["reason"] = forms.ChoiceField(
+                label=_("Reason"), choices=[("", "—"), *((r, r) for r in reasons)]
+            )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,18 @@ class Pipeline(models.Model):
     rotting_days = models.PositiveSmallIntegerField(
         _("rotting after (days)"), null=True, blank=True, default=30
     )
+    # What a win here starts for after-sales work: a deal in another pipeline, a follow-up task.
+    after_sales_pipeline = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("after a win, open a deal in"),
+    )
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("after a win, a follow-up task in (days)"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("pipeline")
@@ -33,6 +46,12 @@ class Pipeline(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.pk is not None and self.after_sales_pipeline_id == self.pk:
+            raise ValidationError(
+                {"after_sales_pipeline": _("Choose another pipeline for after-sales deals.")}
+            )
 
 
 class Stage(models.Model):

@@ -62,6 +62,8 @@ def pipeline_create(
     stages: list[dict[str, Any]],
     is_default: bool = False,
     rotting_days: int | None = 30,
+    after_sales_pipeline: Pipeline | None = None,
+    follow_up_days: int | None = None,
 ) -> Pipeline:
     """Create a pipeline with its ordered stages: [{"name", "probability", "is_won", "is_lost",
     "required_fields"}]."""
@@ -72,6 +74,8 @@ def pipeline_create(
         name=name,
         is_default=is_default,
         rotting_days=rotting_days,
+        after_sales_pipeline=after_sales_pipeline,
+        follow_up_days=follow_up_days,
         position=Pipeline.objects.count(),
     )
     pipeline.full_clean()
@@ -206,7 +210,7 @@ def deal_delete(*, actor, deal: Deal) -> None:
 
 # Pipeline settings --------------------------------------------------------------------------
 
-PIPELINE_FIELDS = ["name", "is_default", "rotting_days"]
+PIPELINE_FIELDS = ["name", "is_default", "rotting_days", "after_sales_pipeline", "follow_up_days"]
 STAGE_FIELDS = ["name", "probability", "is_won", "is_lost", "required_fields"]
 # Positions are parked this far up while a pipeline's stages are renumbered, so that the
 # unique (pipeline, position) constraint holds after every single-row UPDATE.

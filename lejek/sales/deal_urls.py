@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from django.urls import path
 
-from lejek.sales import line_views, offer_views
+from lejek.sales import closing_views, line_views, offer_views
 
 urlpatterns = [
+    path("<int:pk>/win/", closing_views.deal_win_view, name="deal-win"),
+    path(
+        "<int:deal_pk>/confirmations/<int:pk>/pdf/",
+        closing_views.confirmation_pdf_view,
+        name="confirmation-pdf",
+    ),
+    path(
+        "<int:deal_pk>/confirmations/<int:pk>/send/",
+        closing_views.confirmation_send_view,
+        name="confirmation-send",
+    ),
     path("<int:deal_pk>/products/", line_views.deal_products, name="deal-products"),
     path("<int:deal_pk>/lines/add/", line_views.line_add, name="deal-line-add"),
     path("<int:deal_pk>/lines/<int:pk>/edit/", line_views.line_edit, name="deal-line-edit"),

@@ -139,9 +139,10 @@ class DealPricing(models.Model):
 
 
 class OfferCounter(models.Model):
-    """The last offer number given out in a month; locked while the next one is taken."""
+    """The last number of a document series given out in a month; locked while the next one
+    is taken."""
 
-    period = models.CharField(max_length=7, unique=True)  # "2026-11"
+    period = models.CharField(max_length=16, unique=True)  # "2026-11", "PZ:2026-11"
     last = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
@@ -243,3 +244,33 @@ class OfferLine(PricedLineFields):
         verbose_name_plural = _("offer lines")
         ordering = ["offer", "position", "id"]
         constraints = _line_constraints("offerline")
+
+
+class PurchaseConfirmation(models.Model):
+    """The numbered document confirming a won deal: what was bought, for how much.
+
+    Lines are a snapshot of the deal's lines at the win, so the document never changes when
+    the deal or the catalogue does.
+    """
+
+    deal = models.ForeignKey(
+        "pipeline.Deal", on_delete=models.CASCADE, related_name="purchase_confirmations"
+    )
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = currency_field()
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    won_on = models.DateField(_("won on"))
+    lines = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("purchase confirmation")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number

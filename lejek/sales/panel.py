@@ -36,6 +36,7 @@ def panel_context(
         "totals": compute_totals(lines),
         "pricing": deal_pricing(deal),
         "offers": deal_offers(deal),
+        "confirmations": list(deal.purchase_confirmations.all()),
         "can_edit": can_edit(request.user, deal),
         "add_form": add_form or DealLineAddForm(deal=deal),
         "next": request.get_full_path(),

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from lejek.sales.models import Offer
-from lejek.sales.totals import compute_totals
+from lejek.sales.models import Offer, PurchaseConfirmation
+from lejek.sales.totals import compute_totals, line_net
 
 
 def offer_filename(offer: Offer) -> str:
@@ -44,3 +44,40 @@ def offer_pdf(offer: Offer) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=offer_html(offer)).write_pdf()
+
+
+def confirmation_filename(confirmation: PurchaseConfirmation) -> str:
+    return f"{confirmation.number.replace('/', '-')}.pdf"
+
+
+def confirmation_context(confirmation: PurchaseConfirmation) -> dict:
+    from lejek.sales.winning import confirmation_lines
+
+    deal = confirmation.deal
+    values = confirmation_lines(confirmation)
+    lines = [
+        {**stored, **vars(value), "net": line_net(value.quantity, value.unit_price, value.discount)}
+        for stored, value in zip(confirmation.lines, values, strict=True)
+    ]
+    return {
+        "confirmation": confirmation,
+        "deal": deal,
+        "lines": lines,
+        "totals": compute_totals(values),
+        "seller": {
+            "name": settings.LEJEK_COMPANY_NAME,
+            "address": settings.LEJEK_COMPANY_ADDRESS,
+            "nip": settings.LEJEK_COMPANY_NIP,
+        },
+        "company": deal.company,
+        "contact": deal.contact,
+        "rep": deal.owner or confirmation.created_by,
+    }
+
+
+def confirmation_pdf(confirmation: PurchaseConfirmation) -> bytes:
+    from weasyprint import HTML
+
+    with translation.override(confirmation.language):
+        html = render_to_string("sales/confirmation_pdf.html", confirmation_context(confirmation))
+    return HTML(string=html).write_pdf()
