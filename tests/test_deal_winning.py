@@ -195,3 +195,16 @@ def test_pipeline_settings_page_sets_the_after_sales_work(client_for, admin, pip
     assert answer.status_code in (200, 302)
     pipeline.refresh_from_db()
     assert (pipeline.after_sales_pipeline, pipeline.follow_up_days) == (onboarding, 7)
+
+
+def test_the_deal_page_shows_the_contacts_preferences_beside_the_negotiation(
+    client_for, rep, pipeline
+):
+    contact = make_contact(
+        rep, last_name="Żak", preferred_channel="phone", language="pl", notes="Calls after 15:00."
+    )
+    deal = make_deal(rep, pipeline, contact=contact)
+    page = client_for(rep).get(deal.get_absolute_url()).text
+    assert "Prefers: Phone" in page
+    assert "Language: Polski" in page
+    assert "Calls after 15:00." in page
