@@ -9,6 +9,7 @@ urlpatterns = [
     path("leads/", include("lejek.pipeline.conversion_urls")),
     path("settings/assignment/", include("lejek.leads.assignment_urls")),
     path("settings/forms/", include("lejek.leads.webform_urls")),
+    path("settings/scoring/", include("lejek.scoring.urls")),
     path("f/", include("lejek.leads.public_urls")),
     path("imports/", include("lejek.imports.urls")),
     path("duplicates/", include("lejek.contacts.merge_urls")),

@@ -91,6 +91,7 @@ problems.install(api)
 
 api.add_router("/", people_router)
 api.add_router("/leads", leads_router)
+api.add_router("/leads", "lejek.scoring.api.engagements_router")
 api.add_router("/sources", sources_router)
 api.add_router("/campaigns", campaigns_router)
 api.add_router("/companies", companies_router)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.module_loading import import_string
 
 from lejek.core.models import Event
 
@@ -41,6 +45,16 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+@functools.cache
+def subscribers() -> list[Callable[[Event], None]]:
+    """What reacts to new events (settings.LEJEK_EVENT_SUBSCRIBERS), e.g. lead scoring.
+
+    They are listed in settings rather than imported here, so that the apps which react to
+    changes depend on the ones that make them, never the other way round.
+    """
+    return [import_string(path) for path in settings.LEJEK_EVENT_SUBSCRIBERS]
+
+
 def record_event(
     *,
     actor,
@@ -49,7 +63,7 @@ def record_event(
     before: dict | None = None,
     after: dict | None = None,
 ) -> Event:
-    return Event.objects.create(
+    event = Event.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         verb=verb,
         content_type=ContentType.objects.get_for_model(obj),
@@ -58,6 +72,9 @@ def record_event(
         before=to_json(before or {}),
         after=to_json(after or {}),
     )
+    for subscriber in subscribers():
+        subscriber(event)
+    return event
 
 
 def events_for(obj: models.Model):

@@ -1,0 +1,161 @@
+"""Forms for Settings → Lead scoring. They check input; lejek.scoring.services writes."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from lejek.leads.assignment import OPS
+from lejek.scoring.compute import engagement_rules
+from lejek.scoring.models import EngagementKind, FitRule
+from lejek.scoring.rules import clean_fit_condition, field_choices
+
+SPARE_ROWS = 3
+MAX_ROWS = 20
+
+
+def _posted_rows(data) -> int:
+    rows = 0
+    for name in data or {}:
+        if name.startswith("cond-") and name.endswith("-field"):
+            index = name.removeprefix("cond-").removesuffix("-field")
+            if index.isdigit():
+                rows = max(rows, int(index) + 1)
+    return min(rows, MAX_ROWS)
+
+
+class FitRuleForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What the rule rewards, e.g. “Manufacturing, 50-500 people”."),
+    )
+    points = forms.IntegerField(
+        label=_("Points"),
+        min_value=-100,
+        max_value=100,
+        help_text=_("Added to the score when all conditions hold; negative points subtract."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, instance: FitRule | None = None, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        conditions = list(instance.conditions) if instance else []
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {"name": instance.name, "points": instance.points, "is_active": instance.is_active},
+            )
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+        self.row_count = min(max(len(conditions) + SPARE_ROWS, _posted_rows(self.data)), MAX_ROWS)
+        self._add_condition_fields(conditions)
+
+    def _add_condition_fields(self, conditions: list[dict]) -> None:
+        fields = field_choices()
+        ops = [("", "—")] + [(key, label) for key, label in OPS.items()]
+        for i in range(self.row_count):
+            condition = conditions[i] if i < len(conditions) else {}
+            value = condition.get("value", "")
+            if isinstance(value, list):
+                value = ", ".join(value)
+            elif isinstance(value, bool):
+                value = ""
+            self.fields[f"cond-{i}-field"] = forms.ChoiceField(
+                label=_("Field"), choices=fields, required=False, initial=condition.get("field")
+            )
+            self.fields[f"cond-{i}-op"] = forms.ChoiceField(
+                label=_("Comparison"), choices=ops, required=False, initial=condition.get("op")
+            )
+            self.fields[f"cond-{i}-value"] = forms.CharField(
+                label=_("Value"), required=False, max_length=500, initial=value
+            )
+
+    def condition_rows(self) -> list[tuple]:
+        return [
+            (i + 1, self[f"cond-{i}-field"], self[f"cond-{i}-op"], self[f"cond-{i}-value"])
+            for i in range(self.row_count)
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        conditions = []
+        for i in range(self.row_count):
+            field = cleaned.get(f"cond-{i}-field")
+            op = cleaned.get(f"cond-{i}-op")
+            value = cleaned.get(f"cond-{i}-value", "")
+            if not field and not op and not value:
+                continue
+            if not field or not op:
+                name = f"cond-{i}-field" if not field else f"cond-{i}-op"
+                self.add_error(name, _("Choose a field and a comparison, or clear the row."))
+                continue
+            try:
+                conditions.append(clean_fit_condition({"field": field, "op": op, "value": value}))
+            except ValidationError as exc:
+                self.add_error(f"cond-{i}-value", exc)
+        cleaned["conditions"] = conditions
+        return cleaned
+
+    def values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "points": data["points"],
+            "conditions": data["conditions"],
+            "is_active": data["is_active"],
+        }
+
+
+class ScoringSettingsForm(forms.Form):
+    mql_threshold = forms.IntegerField(
+        label=_("MQL threshold"),
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text=_(
+            "A new or contacted lead whose score reaches this becomes marketing-qualified. "
+            "Leave empty to qualify leads only by hand."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class EngagementRulesForm(forms.Form):
+    """Points and half-life for every kind of engagement, one row per kind."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        current = engagement_rules()
+        for kind, label in EngagementKind.choices:
+            rule = current.get(kind)
+            self.fields[f"{kind}-points"] = forms.IntegerField(
+                label=_("Points for: %(kind)s") % {"kind": label},
+                min_value=-100,
+                max_value=100,
+                initial=rule.points if rule else 0,
+            )
+            self.fields[f"{kind}-half_life"] = forms.FloatField(
+                label=_("Half-life in days for: %(kind)s") % {"kind": label},
+                min_value=0.1,
+                max_value=3650,
+                initial=rule.half_life_days if rule else 30,
+            )
+
+    def rows(self) -> list[tuple]:
+        return [
+            (label, self[f"{kind}-points"], self[f"{kind}-half_life"])
+            for kind, label in EngagementKind.choices
+        ]
+
+    def values(self) -> dict[str, tuple[int, float]]:
+        data = self.cleaned_data
+        return {
+            kind: (data[f"{kind}-points"], data[f"{kind}-half_life"])
+            for kind in EngagementKind.values
+        }

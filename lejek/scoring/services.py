@@ -1,0 +1,468 @@
+"""Every write of scoring: rules and settings, engagement, scores, models.
+
+Scores are derived data: writing one does not bump the lead's edit version (a rescore must
+never make a person's edit look stale) and leaves no Event per lead; qualifying a lead as
+MQL does both, through lead_update.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lejek.core.events import record_event
+from lejek.leads.assignment import custom_field_keys
+from lejek.leads.models import Lead
+from lejek.leads.services import lead_update
+from lejek.scoring import predictive
+from lejek.scoring.compute import Context, Result, lead_rows, score_rows
+from lejek.scoring.models import (
+    Engagement,
+    EngagementKind,
+    EngagementRule,
+    FitRule,
+    LeadScore,
+    ScoringModel,
+    ScoringSettings,
+)
+from lejek.scoring.rules import clean_fit_condition
+from lejek.users.models import Role
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+QUALIFIES = (Lead.Status.NEW, Lead.Status.CONTACTED)
+SCORE_FIELDS = [
+    "score",
+    "fit_points",
+    "engagement_points",
+    "explanation",
+    "probability",
+    "factors",
+    "model_version",
+    "computed_at",
+]
+
+
+def can_configure(user) -> bool:
+    return user is not None and user.is_authenticated and user.role in (Role.ADMIN, Role.MANAGER)
+
+
+def _ensure_can_configure(actor) -> None:
+    if actor is not None and not can_configure(actor):
+        raise PermissionDenied(_("Only managers and admins set up lead scoring."))
+
+
+# Scheduling ---------------------------------------------------------------------------------
+
+
+# Events after which a lead's score may have changed.
+RESCORE_AFTER = {
+    "lead.created",
+    "lead.updated",
+    "lead.repeated",
+    "activity.logged",
+    "activity.updated",
+    "activity.deleted",
+    "email.sent",
+}
+
+
+def on_event(event) -> None:
+    """Rescore the lead an event touched: the lead itself, or the lead an activity is about."""
+    if event.verb not in RESCORE_AFTER:
+        return
+    content_type = ContentType.objects.get_for_id(event.content_type_id)
+    if content_type.model_class() is Lead:
+        schedule_rescore(event.object_id)
+        return
+    lead_id = event.after.get("lead") or event.before.get("lead")
+    if isinstance(lead_id, int):
+        schedule_rescore(lead_id)
+
+
+def schedule_rescore(lead_id: int) -> None:
+    """Rescore a lead in the background once the current transaction commits."""
+    from lejek.scoring.tasks import rescore_lead
+
+    transaction.on_commit(lambda: rescore_lead.enqueue(lead_id))
+
+
+# Scores -------------------------------------------------------------------------------------
+
+
+def _upsert_statement() -> str:
+    quote = connection.ops.quote_name
+    columns = ["lead_id", *SCORE_FIELDS]
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in SCORE_FIELDS)
+    return (
+        f"INSERT INTO {quote(LeadScore._meta.db_table)} ({', '.join(map(quote, columns))}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({quote('lead_id')}) DO UPDATE SET {updates}"
+    )
+
+
+def _store(results: list[Result], context: Context) -> None:
+    """Upsert the LeadScore rows and update Lead.score where it changed, one statement each.
+
+    Written with executemany: bulk_create's per-object preparation and bulk_update's CASE
+    over thousands of ids (quadratic on SQLite) were most of a rescore's time. Values are
+    prepared by the model fields themselves, so both databases get what they expect.
+    """
+    prepare = {name: LeadScore._meta.get_field(name).get_db_prep_save for name in SCORE_FIELDS}
+    computed_at = prepare["computed_at"](context.now, connection)
+    rows = []
+    for r in results:
+        version = context.model_version if r.probability is not None else None
+        rows.append(
+            (
+                r.lead_id,
+                r.score,
+                r.fit_points,
+                r.engagement_points,
+                prepare["explanation"](r.explanation, connection),
+                r.probability,
+                prepare["factors"](r.factors, connection),
+                version,
+                computed_at,
+            )
+        )
+    changed = [(r.score, r.lead_id) for r in results if r.score != r.previous_score]
+    with connection.cursor() as cursor:
+        cursor.executemany(_upsert_statement(), rows)
+        if changed:
+            # Derived data: no version bump, no updated_at (see the module docstring).
+            table = connection.ops.quote_name(Lead._meta.db_table)
+            cursor.executemany(f"UPDATE {table} SET score = %s WHERE id = %s", changed)
+
+
+def _qualify(results: list[Result], threshold: int | None) -> int:
+    """Move new and contacted leads that reached the threshold to MQL; how many moved."""
+    if threshold is None:
+        return 0
+    moved = 0
+    for result in results:
+        if result.status in QUALIFIES and result.score >= threshold:
+            moved += _qualify_one(result, threshold)
+    return moved
+
+
+def _qualify_one(result: Result, threshold: int) -> int:
+    try:
+        with transaction.atomic():
+            lead = Lead.objects.select_for_update().get(pk=result.lead_id)
+            if lead.status not in QUALIFIES:
+                return 0
+            lead_update(actor=None, lead=lead, values={"status": Lead.Status.MQL})
+            record_event(
+                actor=None,
+                verb="lead.qualified_by_score",
+                obj=lead,
+                after={"score": result.score, "threshold": threshold},
+            )
+            return 1
+    except (Lead.DoesNotExist, ValidationError) as exc:
+        # A lead that fails its own validation stays where it is; the score is still stored.
+        log.warning("lead %s not qualified: %s", result.lead_id, exc)
+        return 0
+
+
+@transaction.atomic
+def lead_rescore(lead_id: int) -> LeadScore | None:
+    """Recompute one lead's scores and store them; None when the lead is gone."""
+    rows = lead_rows([lead_id])
+    if not rows:
+        return None
+    context = Context.load()
+    results = score_rows(rows, context)
+    _store(results, context)
+    _qualify(results, ScoringSettings.current().mql_threshold)
+    return LeadScore.objects.get(pk=lead_id)
+
+
+def rescore_all(batch: int = BATCH, progress=None) -> int:
+    """Recompute every lead in id order, a batch per transaction; returns how many.
+
+    Each batch reads its leads and their engagement in a few queries, scores them in Python
+    and writes with one upsert and one bulk update. `progress(done, total)` follows each batch.
+    """
+    context = Context.load()
+    threshold = ScoringSettings.current().mql_threshold
+    total = Lead.objects.count()
+    done, last_id = 0, 0
+    while True:
+        ids = list(
+            Lead.objects.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            break
+        with transaction.atomic():
+            results = score_rows(lead_rows(ids), context, explain=True)
+            _store(results, context)
+        _qualify(results, threshold)
+        done += len(ids)
+        last_id = ids[-1]
+        if progress is not None:
+            progress(done, max(total, done))
+    return done
+
+
+@transaction.atomic
+def rescore_request(*, actor) -> ScoringSettings:
+    """Queue "recompute all scores"; the worker does it, the settings page shows progress."""
+    _ensure_can_configure(actor)
+    from lejek.scoring.tasks import rescore_all_leads
+
+    settings = ScoringSettings.objects.select_for_update().get(pk=ScoringSettings.current().pk)
+    settings.rescore_state = ScoringSettings.Work.QUEUED
+    settings.rescore_done = 0
+    settings.rescore_total = Lead.objects.count()
+    settings.save(update_fields=["rescore_state", "rescore_done", "rescore_total"])
+    record_event(actor=actor, verb="scoring.rescore_requested", obj=settings)
+    transaction.on_commit(lambda: rescore_all_leads.enqueue())
+    return settings
+
+
+def rescore_progress(done: int, total: int) -> None:
+    ScoringSettings.objects.filter(pk=1).update(
+        rescore_state=ScoringSettings.Work.RUNNING, rescore_done=done, rescore_total=total
+    )
+
+
+# Training -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def training_request(*, actor) -> ScoringSettings:
+    _ensure_can_configure(actor)
+    from lejek.scoring.tasks import train_model
+
+    settings = ScoringSettings.current()
+    ScoringSettings.objects.filter(pk=settings.pk).update(
+        training_state=ScoringSettings.Work.QUEUED
+    )
+    record_event(actor=actor, verb="scoring.training_requested", obj=settings)
+    actor_id = actor.pk if actor is not None else None
+    transaction.on_commit(lambda: train_model.enqueue(actor_id))
+    return settings
+
+
+def model_train(*, actor, seed: int = 0) -> ScoringModel | None:
+    """Train a new model version from the known outcomes; None (with a note) if too few."""
+    from lejek.scoring.training import train_from_database
+
+    ScoringSettings.current()
+    ScoringSettings.objects.filter(pk=1).update(training_state=ScoringSettings.Work.RUNNING)
+    now = timezone.now()
+    try:
+        trained = train_from_database(now, seed=seed)
+    except predictive.TooFewOutcomes as exc:
+        _training_finished(
+            _(
+                "Too few known outcomes to learn from (%(detail)s). The rule-based score is used "
+                "alone until there are more."
+            )
+            % {"detail": exc}
+        )
+        return None
+    except Exception:
+        # The page must not wait for a training that died; the error goes to the worker log.
+        _training_finished(_("Training failed; see the worker log."))
+        raise
+    return _model_store(actor=actor, trained=trained, now=now)
+
+
+@transaction.atomic
+def _model_store(*, actor, trained: predictive.Trained, now) -> ScoringModel:
+    latest = ScoringModel.objects.select_for_update().order_by("-version").first()
+    model = ScoringModel.objects.create(
+        version=(latest.version + 1) if latest else 1,
+        trained_at=now,
+        trained_by=actor if actor is not None and actor.pk else None,
+        n_samples=trained.n_samples,
+        n_positive=trained.n_positive,
+        auc=trained.auc,
+        brier=trained.brier,
+        ece=trained.ece,
+        training_seconds=trained.seconds,
+        spec=trained.spec,
+        payload=trained.payload(),
+    )
+    record_event(
+        actor=actor,
+        verb="scoring.model_trained",
+        obj=model,
+        after={"version": model.version, "n_samples": model.n_samples, "auc": model.auc},
+    )
+    _training_finished(
+        _("Version %(version)s trained on %(n)s leads.")
+        % {"version": model.version, "n": model.n_samples}
+    )
+    return model
+
+
+def _training_finished(note: str) -> None:
+    ScoringSettings.objects.filter(pk=1).update(
+        training_state=ScoringSettings.Work.IDLE,
+        training_note=note[:300],
+        training_finished_at=timezone.now(),
+    )
+
+
+# Settings and rules -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scoring_settings_update(*, actor, mql_threshold: int | None) -> ScoringSettings:
+    _ensure_can_configure(actor)
+    if mql_threshold is not None and not 0 <= mql_threshold <= 100:
+        raise ValidationError({"mql_threshold": _("Enter a number from 0 to 100.")})
+    settings = ScoringSettings.current()
+    before = settings.mql_threshold
+    if before != mql_threshold:
+        settings.mql_threshold = mql_threshold
+        settings.save(update_fields=["mql_threshold"])
+        record_event(
+            actor=actor,
+            verb="scoring.settings_changed",
+            obj=settings,
+            before={"mql_threshold": before},
+            after={"mql_threshold": mql_threshold},
+        )
+    return settings
+
+
+def _clean_rule(name: str, conditions: Any, points: Any) -> tuple[str, list[dict], int]:
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("Give the rule a name.")]
+    try:
+        points = int(points)
+    except (TypeError, ValueError):
+        points = None
+    if points is None or not -100 <= points <= 100:
+        errors["points"] = [_("Enter whole points from -100 to 100.")]
+    cleaned = []
+    keys = set(custom_field_keys())
+    for number, condition in enumerate(conditions or [], start=1):
+        try:
+            cleaned.append(clean_fit_condition(condition, keys))
+        except ValidationError as exc:
+            errors.setdefault("conditions", []).extend(
+                _("Condition %(n)s: %(message)s") % {"n": number, "message": message}
+                for message in exc.messages
+            )
+    if errors:
+        raise ValidationError(errors)
+    return name, cleaned, points
+
+
+@transaction.atomic
+def fit_rule_create(*, actor, name: str, conditions: list, points: int, is_active=True):
+    _ensure_can_configure(actor)
+    name, conditions, points = _clean_rule(name, conditions, points)
+    rule = FitRule.objects.create(
+        name=name, conditions=conditions, points=points, is_active=is_active
+    )
+    after = {"name": name, "conditions": conditions, "points": points, "is_active": is_active}
+    record_event(actor=actor, verb="scoring.fit_rule_created", obj=rule, after=after)
+    return rule
+
+
+@transaction.atomic
+def fit_rule_update(
+    *, actor, rule: FitRule, name: str, conditions: list, points: int, is_active: bool
+) -> FitRule:
+    _ensure_can_configure(actor)
+    name, conditions, points = _clean_rule(name, conditions, points)
+    fields = ["name", "conditions", "points", "is_active"]
+    before = {f: getattr(rule, f) for f in fields}
+    rule.name, rule.conditions, rule.points, rule.is_active = name, conditions, points, is_active
+    after = {f: getattr(rule, f) for f in fields}
+    if after != before:
+        rule.save(update_fields=fields)
+        record_event(
+            actor=actor, verb="scoring.fit_rule_changed", obj=rule, before=before, after=after
+        )
+    return rule
+
+
+@transaction.atomic
+def fit_rule_delete(*, actor, rule: FitRule) -> None:
+    _ensure_can_configure(actor)
+    record_event(
+        actor=actor,
+        verb="scoring.fit_rule_deleted",
+        obj=rule,
+        before={"name": rule.name, "conditions": rule.conditions, "points": rule.points},
+    )
+    rule.delete()
+
+
+@transaction.atomic
+def engagement_rules_save(*, actor, rules: dict[str, tuple[int, float]]) -> None:
+    """Points and half-life per engagement kind; every kind is stored."""
+    _ensure_can_configure(actor)
+    errors: dict[str, list[str]] = {}
+    for kind, (points, half_life) in rules.items():
+        if kind not in EngagementKind.values:
+            errors[kind] = [_("Unknown kind of engagement.")]
+        elif not -100 <= points <= 100:
+            errors[f"{kind}-points"] = [_("Enter whole points from -100 to 100.")]
+        elif not 0 < half_life <= 3650:
+            errors[f"{kind}-half_life"] = [_("Enter a half-life from 0.1 to 3650 days.")]
+    if errors:
+        raise ValidationError(errors)
+    settings = ScoringSettings.current()
+    before = {r.kind: [r.points, r.half_life_days] for r in EngagementRule.objects.all()}
+    for kind, (points, half_life) in rules.items():
+        EngagementRule.objects.update_or_create(
+            kind=kind, defaults={"points": points, "half_life_days": half_life}
+        )
+    after = {r.kind: [r.points, r.half_life_days] for r in EngagementRule.objects.all()}
+    if after != before:
+        record_event(
+            actor=actor,
+            verb="scoring.engagement_rules_changed",
+            obj=settings,
+            before=before,
+            after=after,
+        )
+
+
+# Engagement ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def engagement_record(
+    *, actor, lead: Lead, kind: str, at: datetime.datetime | None = None, url: str = ""
+) -> Engagement:
+    """Record that a lead engaged (e.g. visited a page) and rescore it after commit."""
+    if actor is not None and not Lead.objects.visible_to(actor).filter(pk=lead.pk).exists():
+        raise PermissionDenied(_("You cannot see this lead."))
+    if kind not in EngagementKind.values:
+        raise ValidationError({"kind": _("Unknown kind of engagement.")})
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        raise ValidationError({"at": _("Give the time with its time zone.")})
+    if at > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"at": _("The time cannot be in the future.")})
+    engagement = Engagement(lead=lead, kind=kind, occurred_at=at, url=url[:500])
+    engagement.full_clean()
+    engagement.save()
+    record_event(
+        actor=actor,
+        verb="lead.engaged",
+        obj=lead,
+        after={"kind": kind, "at": at, "engagement": engagement.pk},
+    )
+    schedule_rescore(lead.pk)
+    return engagement

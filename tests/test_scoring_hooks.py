@@ -1,0 +1,61 @@
+"""Scores follow their inputs: creating or changing a lead, or logging an activity on it,
+rescores that lead in the background once the change is committed."""
+
+from __future__ import annotations
+
+import pytest
+
+from lejek.activities.services import activity_log
+from lejek.core.models import CustomField
+from lejek.core.services_custom_fields import custom_field_create
+from lejek.leads.services import lead_create, lead_update
+from lejek.scoring.models import LeadScore
+from lejek.scoring.services import fit_rule_create
+
+pytestmark = pytest.mark.django_db
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    settings.TASKS = IMMEDIATE
+
+
+def test_a_new_lead_is_scored_once_it_is_saved(
+    immediate_tasks, manager, rep, django_capture_on_commit_callbacks
+):
+    fit_rule_create(
+        actor=manager,
+        name="Poland",
+        conditions=[{"field": "country", "op": "eq", "value": "PL"}],
+        points=30,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = lead_create(actor=rep, last_name="Lis", country="PL")
+    lead.refresh_from_db()
+    assert lead.score >= 30
+    assert LeadScore.objects.get(lead=lead).score == lead.score
+
+
+def test_a_change_and_an_activity_rescore_the_lead(
+    immediate_tasks, admin, manager, rep, django_capture_on_commit_callbacks
+):
+    custom_field_create(
+        actor=admin, entity=CustomField.Entity.LEAD, key="budget", label="Budget", type="number"
+    )
+    fit_rule_create(
+        actor=manager,
+        name="Budget",
+        conditions=[{"field": "custom.budget", "op": "gte", "value": "10000"}],
+        points=40,
+    )
+    lead = lead_create(actor=rep, last_name="Lis")
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_update(actor=rep, lead=lead, values={"custom": {"budget": 20000}})
+    lead.refresh_from_db()
+    assert lead.score >= 40
+    before = lead.score
+    with django_capture_on_commit_callbacks(execute=True):
+        activity_log(actor=rep, subject=lead, kind="call", subject_line="Discovery call")
+    lead.refresh_from_db()
+    assert lead.score > before
