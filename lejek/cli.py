@@ -25,6 +25,8 @@ COMMANDS = {
     "token": "create or revoke a personal API token",
 }
 BUILT_IN = ("run", "worker")
+# `import` is a Python keyword, so its management command has another name.
+ALIASES = {"import": "import_records"}
 WORKER_COMMAND = "db_worker"
 
 
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         return run(rest)
     if command == "worker":
         return manage([WORKER_COMMAND, *rest])
-    return manage([command, *rest])
+    return manage([ALIASES.get(command, command), *rest])
 
 
 def manage(argv: list[str]) -> int:
@@ -53,7 +55,7 @@ def usage() -> str:
     available = management_commands()
     lines = ["Usage: lejek COMMAND [options]", "", "Commands:"]
     for name, text in COMMANDS.items():
-        if name in BUILT_IN or available is None or name in available:
+        if name in BUILT_IN or available is None or ALIASES.get(name, name) in available:
             lines.append(f"  {name:<11} {text}")
     lines += [
         "",

@@ -251,30 +251,30 @@ def open_lead_counts(people: list[User]) -> dict[int, int]:
     return dict(rows)
 
 
-def _fewest_open(people: list[User]) -> User:
-    counts = open_lead_counts(people)
+def _fewest_open(people: list[User], counts: dict[int, int] | None = None) -> User:
+    counts = open_lead_counts(people) if counts is None else counts
     return min(people, key=lambda person: (counts.get(person.pk, 0), person.pk))
 
 
-def _weighted(people: list[User]) -> User | None:
+def _weighted(people: list[User], counts: dict[int, int] | None = None) -> User | None:
     """Lowest open leads per unit of capacity; capacity 0 means never."""
     people = [person for person in people if person.lead_capacity > 0]
     if not people:
         return None
-    counts = open_lead_counts(people)
+    counts = open_lead_counts(people) if counts is None else counts
     return min(
         people,
         key=lambda p: (Fraction(counts.get(p.pk, 0), p.lead_capacity), p.pk),
     )
 
 
-def _choose(team: Team, people: list[User]) -> User | None:
+def _choose(team: Team, people: list[User], counts: dict[int, int] | None = None) -> User | None:
     if not people:
         return None
     if team.assignment_strategy == Team.Strategy.FEWEST_OPEN:
-        return _fewest_open(people)
+        return _fewest_open(people, counts)
     if team.assignment_strategy == Team.Strategy.WEIGHTED:
-        return _weighted(people)
+        return _weighted(people, counts)
     return people[team.round_robin_counter % len(people)]
 
 

@@ -1,0 +1,215 @@
+"""From a file row to field values: the mapping applied, values translated, text parsed.
+
+Everything a row refers to by name (owners, teams, sources, stages, products) is looked up
+in dictionaries loaded once per import, so checking a row costs no query.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lejek.contacts.normalize import fold
+from lejek.core.custom_fields import clean_value
+from lejek.core.models import CustomField
+from lejek.imports.mapping import CUSTOM, REACHED, target_fields
+from lejek.imports.values import parse_date, parse_datetime, parse_decimal
+
+
+class RowError(Exception):
+    """A row that cannot be imported; `messages` say why, one per problem."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+@dataclass
+class Column:
+    index: int
+    field: str
+    values: dict[str, Any]
+
+
+@dataclass
+class Row:
+    """One data row on its way in: its place in the file, its cells, what they mean."""
+
+    number: int
+    cells: list[str]
+    values: dict[str, Any] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    # What writing it did: "created", "updated" or "skipped" (a duplicate bringing nothing new).
+    outcome: str = ""
+    parsed: dict[str, Any] = field(default_factory=dict)
+
+
+def folded(text: Any) -> str:
+    return fold(str(text).strip())
+
+
+class RowReader:
+    """Applies a cleaned mapping to rows of cells."""
+
+    def __init__(self, kind: str, mapping: dict, headers: list[str], definitions: list):
+        self.kind = kind
+        self.date_format = mapping.get("date_format") or ""
+        self.labels = {f.name: f.label for f in target_fields(kind)}
+        self.definitions = {d.key: d for d in definitions}
+        for definition in definitions:
+            self.labels.setdefault(f"{CUSTOM}{definition.key}", definition.label)
+        position = {header: index for index, header in enumerate(headers)}
+        self.columns = [
+            Column(
+                position[header],
+                spec["field"],
+                {folded(k): v for k, v in (spec.get("values") or {}).items()},
+            )
+            for header, spec in (mapping.get("columns") or {}).items()
+            if spec.get("field") and header in position
+        ]
+
+    def read(self, number: int, cells: list[str]) -> Row:
+        """The row's mapped values (empty cells left out) and custom values, both unparsed."""
+        row = Row(number, cells)
+        for column in self.columns:
+            raw = cells[column.index]
+            value: Any = raw
+            if column.values:
+                value = column.values.get(folded(raw), raw)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if isinstance(value, str):
+                value = value.strip()
+            if column.field.startswith(CUSTOM):
+                row.custom[column.field.removeprefix(CUSTOM)] = value
+            else:
+                row.values[column.field] = value
+        return row
+
+    def label(self, name: str) -> str:
+        if name.startswith(REACHED):
+            return name.removeprefix(REACHED)
+        return self.labels.get(name, name)
+
+    def convert(
+        self, row: Row, converters: dict[str, Callable[[Any], Any]], errors: list[str]
+    ) -> dict[str, Any]:
+        """Each mapped value passed through its converter; problems added to `errors`."""
+        result: dict[str, Any] = {}
+        for name, value in row.values.items():
+            converter = converters.get(name)
+            if converter is None and name.startswith(REACHED):
+                converter = converters.get(REACHED)
+            if converter is None:
+                result[name] = value
+                continue
+            try:
+                result[name] = converter(value)
+            except (ValidationError, RowError) as exc:
+                errors.append(f"{self.label(name)}: {' '.join(exc.messages)}")
+        return result
+
+    def custom_values(self, row: Row, errors: list[str], *, creating: bool) -> dict[str, Any]:
+        """Custom values checked with the same rules as forms and the API (clean_value)."""
+        result: dict[str, Any] = {}
+        for key, raw in row.custom.items():
+            definition = self.definitions.get(key)
+            if definition is None:
+                continue
+            if definition.type == CustomField.Type.DATE and isinstance(raw, str):
+                try:
+                    raw = parse_date(raw, self.date_format)
+                except ValidationError as exc:
+                    errors.append(f"{definition.label}: {' '.join(exc.messages)}")
+                    continue
+            if definition.type == CustomField.Type.DECIMAL and isinstance(raw, str):
+                try:
+                    raw = str(parse_decimal(raw))
+                except ValidationError as exc:
+                    errors.append(f"{definition.label}: {' '.join(exc.messages)}")
+                    continue
+            try:
+                value = clean_value(definition, raw)
+            except ValidationError as exc:
+                errors.append(f"{definition.label}: {' '.join(exc.messages)}")
+                continue
+            if value is not None:
+                result[key] = value
+        if creating:
+            for key, definition in self.definitions.items():
+                if definition.required and key not in result and key not in row.custom:
+                    errors.append(f"{definition.label}: {_('This field is required.')}")
+        return result
+
+    def date(self, value: Any) -> datetime.date:
+        if isinstance(value, datetime.date):
+            return value
+        return parse_date(str(value), self.date_format)
+
+    def moment(self, value: Any) -> datetime.datetime:
+        """An aware datetime; a bare date means midnight in the site's time zone."""
+        moment = parse_datetime(str(value), self.date_format)
+        if moment > datetime.datetime.now() + datetime.timedelta(days=1):
+            raise ValidationError(_("This date is in the future."))
+        return timezone.make_aware(moment)
+
+
+def model_value(model: type[models.Model], name: str) -> Callable[[Any], Any]:
+    """A converter that applies the model field's own checks (length, e-mail, choices)."""
+    model_field = model._meta.get_field(name)
+
+    def convert(value: Any) -> Any:
+        return model_field.clean(model_field.to_python(value), None)
+
+    return convert
+
+
+def choice_value(model: type[models.Model], name: str) -> Callable[[Any], Any]:
+    """A choice given by its stored value or by its label, in English or Polish."""
+    from django.utils import translation
+
+    model_field = model._meta.get_field(name)
+    known: dict[str, str] = {}
+    for value, label in model_field.choices:
+        known[folded(value)] = value
+        known[folded(label)] = value
+        for language in ("en", "pl"):
+            with translation.override(language):
+                known[folded(str(label))] = value
+
+    def convert(value: Any) -> str:
+        found = known.get(folded(value))
+        if found is None:
+            choices = ", ".join(str(v) for v, _label in model_field.choices)
+            raise ValidationError(
+                _("“%(value)s” is not one of: %(choices)s.") % {"value": value, "choices": choices}
+            )
+        return found
+
+    return convert
+
+
+def split_name(full: str) -> tuple[str, str]:
+    """“Jan Maria Kowalski” → ("Jan Maria", "Kowalski"); “Kowalski, Jan” → ("Jan", "Kowalski")."""
+    text = " ".join(str(full).split())
+    if "," in text:
+        last, _sep, first = text.partition(",")
+        return first.strip(), last.strip()
+    first, _sep, last = text.rpartition(" ")
+    return first, last
+
+
+def split_list(value: Any) -> list[str]:
+    """“A; B” or “A, B” lists as their items."""
+    text = str(value)
+    separator = ";" if ";" in text else ","
+    return [part.strip() for part in text.split(separator) if part.strip()]
