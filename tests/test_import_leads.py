@@ -241,3 +241,27 @@ def test_fewest_open_strategy_counts_the_leads_handed_out_in_the_batch(
     run_file(admin, "lead", write_csv(tmp_path, rows))
     owners = [Lead.objects.get(first_name=f"N{n}").owner for n in range(3)]
     assert owners == [teammate, teammate, rep]
+
+
+def test_imported_leads_are_scored_once_the_import_is_done(
+    admin, manager, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    from lejek.scoring.models import LeadScore
+    from lejek.scoring.services import fit_rule_create
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    fit_rule_create(
+        actor=manager,
+        name="Poland",
+        conditions=[{"field": "country", "op": "eq", "value": "PL"}],
+        points=30,
+    )
+    path = write_csv(tmp_path, [HEADERS, ["Jan", "Kowalski", "jan@example.pl", "", "", "PL"]])
+    with django_capture_on_commit_callbacks(execute=True):
+        run_file(admin, "lead", path, dry_run=True)
+    assert not LeadScore.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        run_file(admin, "lead", path)
+    jan = Lead.objects.get(email="jan@example.pl")
+    assert jan.score >= 30
+    assert LeadScore.objects.filter(lead=jan).exists()

@@ -216,8 +216,12 @@ def rescore_all(batch: int = BATCH, progress=None) -> int:
 
 @transaction.atomic
 def rescore_request(*, actor) -> ScoringSettings:
-    """Queue "recompute all scores"; the worker does it, the settings page shows progress."""
-    _ensure_can_configure(actor)
+    """Queue "recompute all scores"; the worker does it, the settings page shows progress.
+
+    `actor=None` is Lejek itself, e.g. after an import wrote leads in bulk.
+    """
+    if actor is not None:
+        _ensure_can_configure(actor)
     from lejek.scoring.tasks import rescore_all_leads
 
     settings = ScoringSettings.objects.select_for_update().get(pk=ScoringSettings.current().pk)
