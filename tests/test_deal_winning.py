@@ -14,8 +14,9 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from lejek.activities.models import Activity, Task
+from lejek.activities.services import task_create
 from lejek.pipeline.models import Deal
-from lejek.pipeline.services import pipeline_create, pipeline_update
+from lejek.pipeline.services import pipeline_create, pipeline_update, stage_update
 from lejek.sales.models import PurchaseConfirmation
 from lejek.sales.pdf import confirmation_filename, confirmation_pdf
 from lejek.sales.services import deal_line_add, product_create
@@ -112,7 +113,6 @@ def test_a_pipeline_cannot_send_its_wins_to_itself(admin, pipeline):
 def test_a_win_that_cannot_start_its_after_sales_deal_changes_nothing(
     admin, rep, pipeline, onboarding
 ):
-    from lejek.pipeline.services import stage_update
 
     stage_update(
         actor=admin,
@@ -208,3 +208,15 @@ def test_the_deal_page_shows_the_contacts_preferences_beside_the_negotiation(
     assert "Prefers: Phone" in page
     assert "Language: Polski" in page
     assert "Calls after 15:00." in page
+
+
+def test_the_deal_page_shows_the_next_step_and_says_when_it_is_overdue(client_for, rep, pipeline):
+    deal = make_deal(rep, pipeline)
+    page = client_for(rep).get(deal.get_absolute_url()).text
+    assert "No next step planned" in page
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    task_create(actor=rep, subject=deal, title="Send the revised offer", due_date=yesterday)
+    task_create(actor=rep, subject=deal, title="Someday call", due_date=None)
+    page = client_for(rep).get(deal.get_absolute_url()).text
+    assert "Next step: Send the revised offer" in page
+    assert "overdue" in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lejek.activities.models import Task
 from lejek.contacts.forms import owner_choices, save_through, team_choices
 from lejek.contacts.models import Company, Contact
 from lejek.contacts.views import (
@@ -118,6 +119,17 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     return DEALS.render(request, Deal.objects.visible_to(request.user), "pipeline/deal_list.html")
 
 
+def next_step(deal: Deal) -> Task | None:
+    """The deal's next open task: the one due soonest, undated ones last."""
+    return (
+        Task.objects.about(deal)
+        .open()
+        .select_related("assignee")
+        .order_by(F("due_date").asc(nulls_last=True), "id")
+        .first()
+    )
+
+
 def deal_page(
     request: HttpRequest, deal: Deal, *, move_form: StageMoveForm | None = None
 ) -> HttpResponse:
@@ -147,6 +159,8 @@ def deal_page(
         ],
         "move_form": move_form,
         "selected_stage": selected_stage,
+        "next_step": next_step(deal),
+        "today": timezone.localdate(),
         "history": list(history[:STAGE_HISTORY_LIMIT]),
         "moves": history.count(),
         "days_in_stage": (timezone.now() - deal.stage_entered_at).days,
