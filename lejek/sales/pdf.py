@@ -20,6 +20,8 @@ def offer_context(offer: Offer) -> dict:
     lines = list(offer.lines.order_by("position", "id"))
     return {
         "offer": offer,
+        "currency": offer.currency,
+        "language": offer.language,
         "deal": deal,
         "lines": lines,
         "totals": compute_totals(lines),
@@ -61,6 +63,8 @@ def confirmation_context(confirmation: PurchaseConfirmation) -> dict:
     ]
     return {
         "confirmation": confirmation,
+        "currency": confirmation.currency,
+        "language": confirmation.language,
         "deal": deal,
         "lines": lines,
         "totals": compute_totals(values),

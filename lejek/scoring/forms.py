@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from lejek.leads.assignment import OPS
+from lejek.leads.condition_forms import ConditionRowsMixin
 from lejek.scoring.compute import engagement_rules
 from lejek.scoring.models import EngagementKind, FitRule
 from lejek.scoring.rules import clean_fit_condition, field_choices
 
-SPARE_ROWS = 3
-MAX_ROWS = 20
 
-
-def _posted_rows(data) -> int:
-    rows = 0
-    for name in data or {}:
-        if name.startswith("cond-") and name.endswith("-field"):
-            index = name.removeprefix("cond-").removesuffix("-field")
-            if index.isdigit():
-                rows = max(rows, int(index) + 1)
-    return min(rows, MAX_ROWS)
-
-
-class FitRuleForm(forms.Form):
+class FitRuleForm(ConditionRowsMixin, forms.Form):
     name = forms.CharField(
         label=_("Name"),
         max_length=100,
@@ -49,53 +35,11 @@ class FitRuleForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         self.instance = instance
-        self.row_count = min(max(len(conditions) + SPARE_ROWS, _posted_rows(self.data)), MAX_ROWS)
-        self._add_condition_fields(conditions)
-
-    def _add_condition_fields(self, conditions: list[dict]) -> None:
-        fields = field_choices()
-        ops = [("", "—")] + [(key, label) for key, label in OPS.items()]
-        for i in range(self.row_count):
-            condition = conditions[i] if i < len(conditions) else {}
-            value = condition.get("value", "")
-            if isinstance(value, list):
-                value = ", ".join(value)
-            elif isinstance(value, bool):
-                value = ""
-            self.fields[f"cond-{i}-field"] = forms.ChoiceField(
-                label=_("Field"), choices=fields, required=False, initial=condition.get("field")
-            )
-            self.fields[f"cond-{i}-op"] = forms.ChoiceField(
-                label=_("Comparison"), choices=ops, required=False, initial=condition.get("op")
-            )
-            self.fields[f"cond-{i}-value"] = forms.CharField(
-                label=_("Value"), required=False, max_length=500, initial=value
-            )
-
-    def condition_rows(self) -> list[tuple]:
-        return [
-            (i + 1, self[f"cond-{i}-field"], self[f"cond-{i}-op"], self[f"cond-{i}-value"])
-            for i in range(self.row_count)
-        ]
+        self.add_condition_rows(conditions, field_choices())
 
     def clean(self):
         cleaned = super().clean()
-        conditions = []
-        for i in range(self.row_count):
-            field = cleaned.get(f"cond-{i}-field")
-            op = cleaned.get(f"cond-{i}-op")
-            value = cleaned.get(f"cond-{i}-value", "")
-            if not field and not op and not value:
-                continue
-            if not field or not op:
-                name = f"cond-{i}-field" if not field else f"cond-{i}-op"
-                self.add_error(name, _("Choose a field and a comparison, or clear the row."))
-                continue
-            try:
-                conditions.append(clean_fit_condition({"field": field, "op": op, "value": value}))
-            except ValidationError as exc:
-                self.add_error(f"cond-{i}-value", exc)
-        cleaned["conditions"] = conditions
+        cleaned["conditions"] = self.clean_condition_rows(cleaned, clean_fit_condition)
         return cleaned
 
     def values(self) -> dict:
