@@ -84,6 +84,11 @@ def test_won_deal_gets_every_stage_up_to_won_with_historical_dates(admin, rep, p
     event = Event.objects.get(verb="deal.created", object_id=deal.pk)
     assert event.after["external_id"] == "D-1"
     assert sorted(event.after["products"]) == sorted(Product.objects.values_list("pk", flat=True))
+    assert list(deal.lines.values_list("name", "unit_price")) == [
+        ("Licencja", decimal.Decimal("100.00")),
+        ("Wdrożenie", decimal.Decimal("500.00")),
+    ]
+    assert deal.pricing.amount_from_lines is False  # the amount paid stays as imported
 
 
 def test_lost_deal_records_only_the_stages_it_reached(admin, pipeline, tmp_path):

@@ -41,6 +41,7 @@ from lejek.imports.rows import Row, RowError, choice_value, model_value, split_l
 from lejek.imports.values import parse_decimal
 from lejek.pipeline.models import Deal, Stage, StageChange
 from lejek.pipeline.services import DEAL_FIELDS
+from lejek.sales.models import DealLine, DealPricing
 
 MAX_AMOUNT = decimal.Decimal("999999999999.99")
 
@@ -234,6 +235,39 @@ class DealImporter(RecordImporter):
             events.append(event)
         Inserter(StageChange, columns_of(StageChange)).insert_objects(changes, ("deal",))
         self.save_events(events)
+        self._save_lines(created)
+
+    @staticmethod
+    def _save_lines(created: list) -> None:
+        """The products of a deal become its lines, at the catalogue's price, one of each.
+
+        The amount in the file is what was really paid, so it stays and the lines do not
+        overwrite it. A product in another currency than the deal is left to the Event.
+        """
+        lines, pricing = [], []
+        for deal in created:
+            products = [
+                product
+                for product in deal.import_row.parsed.get("products") or []
+                if product.currency == deal.currency
+            ]
+            lines += [
+                DealLine(
+                    deal=deal,
+                    product=product,
+                    name=product.name,
+                    quantity=decimal.Decimal(1),
+                    unit=product.unit,
+                    unit_price=product.net_price,
+                    vat_rate=product.vat_rate,
+                    position=position,
+                )
+                for position, product in enumerate(products)
+            ]
+            if products and deal.amount is not None:
+                pricing.append(DealPricing(deal=deal, amount_from_lines=False))
+        DealLine.objects.bulk_create(lines, batch_size=1000)
+        DealPricing.objects.bulk_create(pricing, batch_size=1000)
 
 
 class ContactMaker:
