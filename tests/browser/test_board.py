@@ -72,6 +72,11 @@ def test_keyboard_moves_a_card_with_its_move_to_control(page, rep, pipeline):
     page.keyboard.press("Enter")  # loads the form into the card, the stage select focused
     stage_select = card.get_by_label("Stage")
     expect(stage_select).to_be_focused()
+    # The form arrived by htmx; faster than htmx can wire it, a keypress submits it plainly
+    # (which works too, see the no-JavaScript test) and the board shows no status line.
+    page.wait_for_function(
+        "() => document.querySelector('form.card-move-form')?.['htmx-internal-data'] !== undefined"
+    )
     stage_select.select_option(label="Proposal")
     page.keyboard.press("Tab")
     expect(card.get_by_role("button", name="Move")).to_be_focused()
