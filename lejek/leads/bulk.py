@@ -25,8 +25,12 @@ from lejek.leads.services import lead_delete, lead_update
 from lejek.users.visibility import assignable_owners
 
 MAX_SELECTED = 500
-# Converting makes a deal, so it is done lead by lead from the lead's page.
-BULK_STATUSES = [(v, label) for v, label in Lead.Status.choices if v != Lead.Status.CONVERTED]
+# Converting makes a deal and disqualifying asks for a reason: both lead by lead.
+BULK_STATUSES = [
+    (v, label)
+    for v, label in Lead.Status.choices
+    if v not in (Lead.Status.CONVERTED, Lead.Status.DISQUALIFIED)
+]
 
 
 def _editable_selection(actor, ids: list[int]) -> list[Lead]:

@@ -52,6 +52,14 @@ class LeadForm(RecordForm):
         super().limit_choices()
         self.limit("contact", Contact.objects.visible_to(self.user))
         self.limit("company", Company.objects.visible_to(self.user))
+        # Converting and disqualifying have their own buttons: they ask for more than a status.
+        current = self.instance.status if self.is_edit else None
+        closed = {Lead.Status.CONVERTED, Lead.Status.DISQUALIFIED}
+        self.fields["status"].choices = [
+            (value, label)
+            for value, label in Lead.Status.choices
+            if value not in closed or value == current
+        ]
 
     def clean_country(self) -> str:
         return normalize_country(self.cleaned_data["country"])

@@ -140,6 +140,7 @@ class Lead(Versioned):
     region = models.CharField(_("region"), max_length=100, blank=True)
     company_size = models.PositiveIntegerField(_("company size (employees)"), null=True, blank=True)
     score = models.PositiveSmallIntegerField(_("score"), default=0)
+    disqualified_reason = models.CharField(_("disqualified because"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     owner = owner_field()
     team = team_field()

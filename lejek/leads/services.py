@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -21,6 +21,8 @@ from lejek.contacts.normalize import (
 from lejek.core.custom_values import merge_custom
 from lejek.core.events import changed, record_event, snapshot
 from lejek.core.locks import lock_key
+from lejek.core.models import Reason
+from lejek.core.reasons import check_reason
 from lejek.core.records import (
     apply_values,
     ensure_editable,
@@ -56,6 +58,7 @@ LEAD_FIELDS = [
     "contact",
     "company",
     "description",
+    "disqualified_reason",
     "owner",
     "team",
     "custom",
@@ -63,7 +66,7 @@ LEAD_FIELDS = [
 LEAD_KEYS = {"email": normalize_email, "phone": normalize_phone, "country": normalize_country}
 # What a repeated submission may fill in on the open lead; who owns it and where it stands in
 # the funnel stay as the team left them.
-REPEAT_KEEPS = {"status", "owner", "team", "custom"}
+REPEAT_KEEPS = {"status", "owner", "team", "custom", "disqualified_reason"}
 SOURCE_FIELDS = ["name", "kind"]
 CAMPAIGN_FIELDS = ["name", "source", "channel", "starts_on", "ends_on", "cost", "currency"]
 
@@ -220,6 +223,7 @@ def lead_update(
     ensure_editable(actor, lead)
     values = normalize_fields(values, LEAD_KEYS)
     check_handover(actor, lead, values)
+    _check_disqualification(lead, values)
     return record_update(
         actor=actor,
         obj=lead,
@@ -229,6 +233,62 @@ def lead_update(
         verb="lead.updated",
         custom_entity="lead",
     )
+
+
+def _check_disqualification(lead: Lead, values: dict[str, Any]) -> None:
+    """A lead is disqualified with a reason from the list; leaving that status drops it."""
+    status = values.get("status", lead.status)
+    if status == Lead.Status.DISQUALIFIED and lead.status != Lead.Status.DISQUALIFIED:
+        values["disqualified_reason"] = check_reason(
+            Reason.Kind.LEAD_DISQUALIFIED,
+            values.get("disqualified_reason", ""),
+            field="disqualified_reason",
+        )
+    elif status != Lead.Status.DISQUALIFIED:
+        values["disqualified_reason"] = ""
+
+
+@transaction.atomic
+def lead_disqualify(
+    *, actor, lead: Lead, reason: str, comment: str = "", expected_version: int | None = None
+) -> Lead:
+    """Take an open lead out of the funnel, with a reason from the list (and a comment)."""
+    if lead.status in (Lead.Status.CONVERTED, Lead.Status.DISQUALIFIED):
+        raise ValidationError(_("Only an open lead can be disqualified."))
+    previous = lead.status
+    lead = lead_update(
+        actor=actor,
+        lead=lead,
+        values={"status": Lead.Status.DISQUALIFIED, "disqualified_reason": reason},
+        expected_version=expected_version,
+    )
+    comment = (comment or "").strip()
+    if comment:
+        activity_log(
+            actor=actor,
+            subject=lead,
+            kind="note",
+            subject_line=_("Disqualified: %(reason)s") % {"reason": lead.disqualified_reason},
+            body=comment,
+        )
+    record_event(
+        actor=actor,
+        verb="lead.disqualified",
+        obj=lead,
+        before={"status": previous},
+        after={"reason": lead.disqualified_reason, "comment": comment},
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_reopen(*, actor, lead: Lead) -> Lead:
+    """Bring a disqualified lead back into the funnel as contacted."""
+    if lead.status != Lead.Status.DISQUALIFIED:
+        raise ValidationError(_("Only a disqualified lead can be reopened."))
+    lead = lead_update(actor=actor, lead=lead, values={"status": Lead.Status.CONTACTED})
+    record_event(actor=actor, verb="lead.reopened", obj=lead, after={"status": lead.status})
+    return lead
 
 
 @transaction.atomic

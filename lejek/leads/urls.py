@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from lejek.leads import bulk, views
+from lejek.leads import bulk, lifecycle_views, views
 
 urlpatterns = [
     path("", views.lead_list, name="lead-list"),
@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:pk>/", views.lead_detail, name="lead-detail"),
     path("<int:pk>/edit/", views.lead_edit, name="lead-edit"),
     path("<int:pk>/delete/", views.lead_delete_view, name="lead-delete"),
+    path("<int:pk>/disqualify/", lifecycle_views.lead_disqualify_view, name="lead-disqualify"),
+    path("<int:pk>/reopen/", lifecycle_views.lead_reopen_view, name="lead-reopen"),
 ]
