@@ -63,13 +63,11 @@ def test_disqualify_page_offers_the_list_and_reports_errors(client_for, rep, rea
     client = client_for(rep)
     page = client.get(reverse("lead-disqualify", args=[lead.pk]))
     assert '<option value="Not our market">' in page.text
-    refused = client.post(
-        reverse("lead-disqualify", args=[lead.pk]), {"disqualified_reason": "", "version": 1}
-    )
+    refused = client.post(reverse("lead-disqualify", args=[lead.pk]), {"reason": "", "version": 1})
     assert refused.status_code == 400
     done = client.post(
         reverse("lead-disqualify", args=[lead.pk]),
-        {"disqualified_reason": "Not our market", "version": lead.version},
+        {"reason": "Not our market", "version": lead.version},
     )
     assert done.status_code == 302
     lead_page = client.get(lead.get_absolute_url()).text

@@ -242,6 +242,31 @@ class Importer:
                 fill[name] = value
         return fill
 
+    @staticmethod
+    def absorb(row: Row, target: models.Model, fill: dict, custom: dict, updated: dict) -> None:
+        """Fill `target`'s empty fields and missing custom values from a repeated row.
+
+        Nothing to fill makes the row "skipped". The same record may be repeated several
+        times in one batch: its changes are gathered in `updated` for one write, one Event.
+        """
+        custom = {k: v for k, v in custom.items() if k not in target.custom}
+        if not fill and not custom:
+            row.outcome = "skipped"
+            return
+        before = {name: getattr(target, name) for name in fill}
+        for name, value in fill.items():
+            setattr(target, name, value)
+        if custom:
+            before["custom"] = dict(target.custom)
+            target.custom = {**target.custom, **custom}
+            fill["custom"] = target.custom
+        row.outcome = "updated"
+        if target.pk is not None:
+            _obj, all_before, all_fill = updated.setdefault(target.pk, (target, {}, {}))
+            for name, value in before.items():
+                all_before.setdefault(name, value)
+            all_fill.update(fill)
+
     # Finishing --------------------------------------------------------------------------------
 
     def take_counts(self, rows: list[Row]) -> Counts:

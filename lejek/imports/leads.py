@@ -253,25 +253,7 @@ class LeadImporter(Importer):
         values = dict(row.parsed)
         values = {k: v for k, v in values.items() if k in LEAD_FIELDS and k != "custom"}
         fill = self.fill_empty(target, values, REPEAT_KEEPS | {"source", "campaign"})
-        custom = row.parsed.get("custom") or {}
-        custom = {k: v for k, v in custom.items() if k not in target.custom}
-        if not fill and not custom:
-            row.outcome = "skipped"
-            return
-        before = {name: getattr(target, name) for name in fill}
-        for name, value in fill.items():
-            setattr(target, name, value)
-        if custom:
-            before["custom"] = dict(target.custom)
-            target.custom = {**target.custom, **custom}
-            fill["custom"] = target.custom
-        row.outcome = "updated"
-        if target.pk is not None:
-            # The same lead may be repeated several times in one batch: one write, one Event.
-            _lead, all_before, all_fill = updated.setdefault(target.pk, (target, {}, {}))
-            for name, value in before.items():
-                all_before.setdefault(name, value)
-            all_fill.update(fill)
+        self.absorb(row, target, fill, row.parsed.get("custom") or {}, updated)
 
     def _absorb_seen(self, row: Row, key: tuple[str, str]) -> None:
         filled = self.seen[key]

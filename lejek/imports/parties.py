@@ -117,25 +117,11 @@ class RecordImporter(Importer):
 
     def _absorb(self, row: Row, target, updated: dict, *, can_edit: bool) -> None:
         values = {k: v for k, v in row.parsed.items() if k in self.fields}
-        fill = self.fill_empty(target, values, KEEP) if can_edit else {}
-        custom = row.parsed.get("custom") or {}
-        custom = {k: v for k, v in custom.items() if k not in target.custom} if can_edit else {}
-        if not fill and not custom:
+        if not can_edit:
             row.outcome = "skipped"
             return
-        before = {name: getattr(target, name) for name in fill}
-        for name, value in fill.items():
-            setattr(target, name, value)
-        if custom:
-            before["custom"] = dict(target.custom)
-            target.custom = {**target.custom, **custom}
-            fill["custom"] = target.custom
-        row.outcome = "updated"
-        if target.pk is not None:
-            _obj, all_before, all_fill = updated.setdefault(target.pk, (target, {}, {}))
-            for name, value in before.items():
-                all_before.setdefault(name, value)
-            all_fill.update(fill)
+        fill = self.fill_empty(target, values, KEEP)
+        self.absorb(row, target, fill, row.parsed.get("custom") or {}, updated)
 
     def _save(self, created: list, updated: dict) -> None:
         Inserter(self.model, columns_of(self.model)).insert_objects(created, self.related)

@@ -7,7 +7,6 @@ themselves available or not.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from lejek.contacts.forms import attach_errors
 from lejek.leads import assignment
 from lejek.leads.assignment_forms import (
     AvailabilityForm,
@@ -36,14 +36,6 @@ def _ensure_manager(user) -> None:
 def _ensure_page(user) -> None:
     if user.role == Role.MARKETING:
         raise PermissionDenied(_("Lead assignment is set up by managers and admins."))
-
-
-def _put_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _rules_for_page(user) -> list[AssignmentRule]:
@@ -104,7 +96,7 @@ def rule_create_view(request: HttpRequest) -> HttpResponse:
         try:
             rule = assignment.rule_create(actor=request.user, **form.values())
         except ValidationError as exc:
-            _put_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, _("Rule “%(name)s” added.") % {"name": rule})
             return redirect("assignment")
@@ -124,7 +116,7 @@ def rule_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             assignment.rule_update(actor=request.user, rule=rule, **form.values())
         except ValidationError as exc:
             rule.refresh_from_db()
-            _put_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, _("Rule “%(name)s” saved.") % {"name": rule})
             return redirect("assignment")
@@ -246,7 +238,7 @@ def reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             assignment.lead_reassign(actor=request.user, lead=lead, **form.cleaned_data)
         except ValidationError as exc:
-            _put_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(
                 request, _("Lead handed to %(name)s.") % {"name": form.cleaned_data["owner"]}

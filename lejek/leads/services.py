@@ -255,6 +255,7 @@ def lead_disqualify(
     """Take an open lead out of the funnel, with a reason from the list (and a comment)."""
     if lead.status in (Lead.Status.CONVERTED, Lead.Status.DISQUALIFIED):
         raise ValidationError(_("Only an open lead can be disqualified."))
+    reason = check_reason(Reason.Kind.LEAD_DISQUALIFIED, reason)
     previous = lead.status
     lead = lead_update(
         actor=actor,

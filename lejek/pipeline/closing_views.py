@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from lejek.contacts.forms import save_through
-from lejek.contacts.views import can_edit
+from lejek.contacts.views import ensure_can_edit
+from lejek.core.models import Reason
+from lejek.core.reason_forms import ReasonForm
 from lejek.pipeline.closing import deal_lose
-from lejek.pipeline.forms import LoseForm
 from lejek.pipeline.models import Deal
 
 
@@ -22,8 +22,7 @@ def editable_deal(request: HttpRequest, pk: int) -> Deal:
     deal = get_object_or_404(
         Deal.objects.visible_to(request.user).select_related("stage", "pipeline"), pk=pk
     )
-    if not can_edit(request.user, deal):
-        raise PermissionDenied(gettext("You are not allowed to change this deal."))
+    ensure_can_edit(request.user, deal)
     return deal
 
 
@@ -31,7 +30,9 @@ def editable_deal(request: HttpRequest, pk: int) -> Deal:
 @require_http_methods(["GET", "POST"])
 def deal_lose_view(request: HttpRequest, pk: int) -> HttpResponse:
     deal = editable_deal(request, pk)
-    form = LoseForm(request.POST or None, initial={"version": deal.version})
+    form = ReasonForm(
+        request.POST or None, kind=Reason.Kind.DEAL_LOST, initial={"version": deal.version}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         done = save_through(

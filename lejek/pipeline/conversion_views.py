@@ -30,18 +30,18 @@ class ConvertForm(forms.Form):
         label=_("Pipeline"), queryset=Pipeline.objects.all(), empty_label=None
     )
     amount = AmountField(
-        label=_("Amount"), required=False, min_value=0, max_digits=14, decimal_places=2
+        label=_("Amount"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        localize=True,
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES)
     expected_close_date = forms.DateField(
         label=_("Expected close"), required=False, widget=DateInput()
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["amount"].localize = True
-        self.fields["amount"].widget.is_localized = True
 
 
 @login_required

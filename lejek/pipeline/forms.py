@@ -12,8 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from lejek.contacts.forms import RecordForm
 from lejek.contacts.models import Company, Contact
-from lejek.core.models import Reason
-from lejek.core.reasons import offered
 from lejek.core.widgets import DateInput
 from lejek.leads.models import Lead
 from lejek.pipeline.gates import gate_choices
@@ -226,30 +224,8 @@ class StageForm(forms.Form):
 
 
 class WinForm(forms.Form):
-    amount = AmountField(label=_("Final amount"), min_value=0, max_digits=14, decimal_places=2)
+    amount = AmountField(
+        label=_("Final amount"), min_value=0, max_digits=14, decimal_places=2, localize=True
+    )
     closed_on = forms.DateField(label=_("Won on"), widget=DateInput())
     version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["amount"].localize = True
-        self.fields["amount"].widget.is_localized = True
-
-
-class LoseForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=100)
-    comment = forms.CharField(
-        label=_("Comment"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        reasons = list(offered(Reason.Kind.DEAL_LOST).values_list("label", flat=True))
-        if reasons:
-            self.fields["reason"] = forms.ChoiceField(
-                label=_("Reason"), choices=[("", "—"), *((r, r) for r in reasons)]
-            )

@@ -3,7 +3,6 @@ scores and the predictive model's status. Managers and admins only."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lejek.contacts.forms import attach_errors
 from lejek.leads.assignment import custom_field_keys
 from lejek.scoring import services
 from lejek.scoring.forms import EngagementRulesForm, FitRuleForm, ScoringSettingsForm
@@ -22,14 +22,6 @@ from lejek.scoring.rules import describe
 def _ensure_can_configure(user) -> None:
     if not services.can_configure(user):
         raise PermissionDenied(_("Only managers and admins set up lead scoring."))
-
-
-def _put_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _fit_rules() -> list[FitRule]:
@@ -68,7 +60,7 @@ def scoring_settings(request: HttpRequest) -> HttpResponse:
             try:
                 services.engagement_rules_save(actor=request.user, rules=form.values())
             except ValidationError as exc:
-                _put_errors(form, exc)
+                attach_errors(form, exc)
             else:
                 messages.success(request, _("Engagement rules saved."))
                 return redirect("scoring-settings")
@@ -80,7 +72,7 @@ def scoring_settings(request: HttpRequest) -> HttpResponse:
                 actor=request.user, mql_threshold=form.cleaned_data["mql_threshold"]
             )
         except ValidationError as exc:
-            _put_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, _("MQL threshold saved."))
             return redirect("scoring-settings")
@@ -123,7 +115,7 @@ def fit_rule_create(request: HttpRequest) -> HttpResponse:
         try:
             rule = services.fit_rule_create(actor=request.user, **form.values())
         except ValidationError as exc:
-            _put_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, _("Rule “%(name)s” added.") % {"name": rule.name})
             return redirect("scoring-settings")
@@ -141,7 +133,7 @@ def fit_rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.fit_rule_update(actor=request.user, rule=rule, **form.values())
         except ValidationError as exc:
             rule.refresh_from_db()
-            _put_errors(form, exc)
+            attach_errors(form, exc)
         else:
             messages.success(request, _("Rule “%(name)s” saved.") % {"name": rule.name})
             return redirect("scoring-settings")

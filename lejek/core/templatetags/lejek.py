@@ -87,7 +87,6 @@ def saved_views(context):
         "views": list(views_for(user, request.path)),
         "path": request.path,
         "query": clean_query(request.GET.urlencode()),
-        "current": clean_query(request.GET.urlencode()),
         "user": user,
         "can_share": user.role in (Role.ADMIN, Role.MANAGER),
         "csrf_token": context.get("csrf_token"),
