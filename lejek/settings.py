@@ -201,7 +201,7 @@ del EMAIL_HOST
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Lejek <lejek@localhost>")
 LEJEK_BASE_URL = os.environ.get("LEJEK_BASE_URL", "http://127.0.0.1:8000")
 # What reacts to every recorded Event, in the transaction that records it (see core/events.py).
-LEJEK_EVENT_SUBSCRIBERS = ["lejek.scoring.services.on_event"]
+LEJEK_EVENT_SUBSCRIBERS = ["lejek.scoring.services.on_event", "lejek.sales.winning.on_event"]
 # Largest file one may attach to a record or an e-mail, in megabytes.
 LEJEK_MAX_ATTACHMENT_MB = int(os.environ.get("LEJEK_MAX_ATTACHMENT_MB", "20"))
 # The seller printed on offers: company name, address (may span lines) and tax id (NIP).

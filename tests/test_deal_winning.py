@@ -16,13 +16,19 @@ from pypdf import PdfReader
 from lejek.activities.models import Activity, Task
 from lejek.activities.services import task_create
 from lejek.pipeline.models import Deal
-from lejek.pipeline.services import pipeline_create, pipeline_update, stage_update
+from lejek.pipeline.services import (
+    deal_move_to_stage,
+    pipeline_create,
+    pipeline_update,
+    stage_update,
+)
 from lejek.sales.models import PurchaseConfirmation
 from lejek.sales.pdf import confirmation_filename, confirmation_pdf
 from lejek.sales.services import deal_line_add, product_create
 from lejek.sales.winning import deal_close_won
 from tests import smtp
 from tests.factories import make_company, make_contact, make_deal
+from tests.test_api_support import Api
 
 pytestmark = pytest.mark.django_db
 smtp_server = smtp.smtp_server
@@ -64,7 +70,8 @@ def test_a_win_numbers_a_confirmation_with_the_lines_as_they_were(admin, rep, pi
     assert confirmation.number == f"PZ/{today.year}/{today.month:02d}/0001"
     assert confirmation.amount == Decimal("2000.00")
     assert confirmation.lines[0]["name"] == "Zażółć gęślą jaźń"
-    assert (win.after_sales_deal, win.follow_up) == (None, None)
+    assert Deal.objects.count() == 1  # no after-sales deal: the pipeline asks for none
+    assert not Task.objects.exists()
     other = won_deal(admin, rep, pipeline)
     second = deal_close_won(actor=rep, deal=other, amount=None, closed_on=today).confirmation
     assert second.number.endswith("/0002")
@@ -94,15 +101,32 @@ def test_the_pipeline_decides_the_after_sales_work(admin, rep, pipeline, onboard
     )
     deal = won_deal(admin, rep, pipeline, when=timezone.now() - datetime.timedelta(days=10))
     closed_on = timezone.localdate() - datetime.timedelta(days=3)
-    win = deal_close_won(actor=rep, deal=deal, amount=Decimal("1900"), closed_on=closed_on)
-    after = win.after_sales_deal
-    assert after.pipeline == onboarding
+    deal_close_won(actor=rep, deal=deal, amount=Decimal("1900"), closed_on=closed_on)
+    after = Deal.objects.get(pipeline=onboarding)
+    assert after.title == f"After-sales: {deal.title}"
     assert after.stage.name == "Kick-off"
     assert (after.company, after.contact, after.owner) == (deal.company, deal.contact, rep)
-    assert win.follow_up.deal == deal
-    assert win.follow_up.assignee == rep
-    assert win.follow_up.due_date == timezone.localdate() + datetime.timedelta(days=14)
-    assert Task.objects.filter(deal=deal).count() == 1
+    follow_up = Task.objects.get(deal=deal)
+    assert follow_up.assignee == rep
+    assert follow_up.due_date == timezone.localdate() + datetime.timedelta(days=14)
+    assert Task.objects.count() == 1
+
+
+def test_every_way_of_winning_starts_the_same_work(admin, rep, pipeline, onboarding):
+    """The board and the stage control open the win dialog; the API and the service move
+    straight to won, and still get their confirmation and after-sales deal."""
+    pipeline_update(actor=admin, pipeline=pipeline, values={"after_sales_pipeline": onboarding})
+    won = pipeline.stages.get(is_won=True)
+    by_service = won_deal(admin, rep, pipeline)
+    deal_move_to_stage(actor=rep, deal=by_service, stage=won)
+    by_api = won_deal(admin, rep, pipeline)
+    answer = Api(rep).post(f"/deals/{by_api.pk}/move", {"stage": won.pk})
+    assert answer.status_code == 200, answer.content
+    for deal in (by_service, by_api):
+        assert deal.purchase_confirmations.get().amount == Decimal("2000.00")
+        assert Deal.objects.filter(pipeline=onboarding, title__endswith=deal.title).count() == 1
+    opened_won = make_deal(rep, pipeline, stage=won, amount=Decimal("5"))
+    assert opened_won.purchase_confirmations.count() == 1
 
 
 def test_a_pipeline_cannot_send_its_wins_to_itself(admin, pipeline):

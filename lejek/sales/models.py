@@ -257,7 +257,9 @@ class PurchaseConfirmation(models.Model):
         "pipeline.Deal", on_delete=models.CASCADE, related_name="purchase_confirmations"
     )
     number = models.CharField(_("number"), max_length=32, unique=True)
-    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     currency = currency_field()
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
     won_on = models.DateField(_("won on"))

@@ -1,9 +1,11 @@
 """Winning a deal and what a win starts: the numbered purchase confirmation, and after-sales
 work as the pipeline says (a deal in the after-sales pipeline, a follow-up task).
 
-Everything happens in the transaction of the win: a win that cannot start its after-sales
-work (say the after-sales pipeline's first stage needs fields this deal lacks) is refused
-with that reason rather than half done.
+What a win starts hangs on the event of the move into a won stage (`on_event`, listed in
+settings.LEJEK_EVENT_SUBSCRIBERS), so every way of winning — the win dialog, the board, the
+API — starts it, in the transaction of the win: a win that cannot start its after-sales work
+(say the after-sales pipeline's first stage needs fields this deal lacks) is refused with that
+reason rather than half done.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from lejek.activities.models import Task
 from lejek.activities.services import task_create
 from lejek.core.events import record_event
 from lejek.pipeline.closing import deal_win
-from lejek.pipeline.models import Deal
+from lejek.pipeline.models import Deal, Stage
 from lejek.pipeline.services import deal_create
 from lejek.sales.models import PurchaseConfirmation
 from lejek.sales.numbering import CONFIRMATION, next_number
@@ -32,8 +34,6 @@ from lejek.sales.totals import Line
 class Win:
     deal: Deal
     confirmation: PurchaseConfirmation
-    after_sales_deal: Deal | None
-    follow_up: Task | None
 
 
 def document_language(deal: Deal) -> str:
@@ -85,7 +85,7 @@ def purchase_confirmation_create(
         actor=actor,
         verb="purchase_confirmation.created",
         obj=confirmation,
-        after={"deal": deal.pk, "number": confirmation.number, "amount": str(deal.amount)},
+        after={"deal": deal.pk, "number": confirmation.number, "amount": deal.amount},
     )
     return confirmation
 
@@ -125,6 +125,23 @@ def _follow_up(*, actor, deal: Deal, won_on: datetime.date) -> Task | None:
     )
 
 
+WIN_VERBS = {"deal.created", "deal.stage_changed"}
+
+
+def on_event(event) -> None:
+    """A deal entered a won stage: number its confirmation, start the after-sales work."""
+    if event.verb not in WIN_VERBS or event.content_type.model_class() is not Deal:
+        return
+    if not Stage.objects.filter(pk=event.after.get("stage"), is_won=True).exists():
+        return
+    deal = Deal.objects.select_related("pipeline", "contact", "owner").get(pk=event.object_id)
+    won_on = timezone.localtime(deal.closed_at or timezone.now()).date()
+    actor = event.actor
+    purchase_confirmation_create(actor=actor, deal=deal, won_on=won_on)
+    _after_sales_deal(actor=actor, deal=deal)
+    _follow_up(actor=actor, deal=deal, won_on=won_on)
+
+
 @transaction.atomic
 def deal_close_won(
     *,
@@ -134,6 +151,8 @@ def deal_close_won(
     closed_on: datetime.date,
     expected_version: int | None = None,
 ) -> Win:
+    """Win with the final amount and date (the win dialog); returns the deal and the
+    confirmation the win numbered."""
     deal = deal_win(
         actor=actor,
         deal=deal,
@@ -141,12 +160,7 @@ def deal_close_won(
         closed_on=closed_on,
         expected_version=expected_version,
     )
-    return Win(
-        deal=deal,
-        confirmation=purchase_confirmation_create(actor=actor, deal=deal, won_on=closed_on),
-        after_sales_deal=_after_sales_deal(actor=actor, deal=deal),
-        follow_up=_follow_up(actor=actor, deal=deal, won_on=closed_on),
-    )
+    return Win(deal=deal, confirmation=deal.purchase_confirmations.latest("created_at", "id"))
 
 
 def confirmation_email_defaults(confirmation: PurchaseConfirmation) -> dict[str, str]:

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.CharField(max_length=32, unique=True, verbose_name='number')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='amount')),
+                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='amount')),
                 ('currency', models.CharField(choices=[('PLN', 'PLN'), ('EUR', 'EUR'), ('USD', 'USD'), ('GBP', 'GBP'), ('CHF', 'CHF'), ('CZK', 'CZK')], default='PLN', max_length=3, verbose_name='currency')),
                 ('language', models.CharField(choices=[('pl', 'Polish'), ('en', 'English')], max_length=8, verbose_name='language')),
                 ('won_on', models.DateField(verbose_name='won on')),
