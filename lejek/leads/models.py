@@ -157,6 +157,8 @@ class Lead(Versioned):
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["source", "-created_at"]),
             models.Index(fields=["phone"]),
+            # The reps' hot-leads queue: their open leads, best score first.
+            models.Index(fields=["owner", "status", "-score"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -339,3 +341,114 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form_id}:{self.key}"
+
+
+class HandoffSettings(models.Model):
+    """Company-wide hand-off rules; one row (pk=1), created on first read."""
+
+    accept_within_hours = models.PositiveIntegerField(
+        _("accept within (hours)"),
+        default=24,
+        help_text=_("A marketing-qualified lead nobody accepted or rejected by then is overdue."),
+    )
+
+    class Meta:
+        verbose_name = _("hand-off settings")
+
+    def __str__(self) -> str:
+        return f"{self.accept_within_hours} h"
+
+    @classmethod
+    def current(cls) -> HandoffSettings:
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class Handoff(models.Model):
+    """One hand-off of a marketing-qualified lead to sales, and sales' answer.
+
+    A row is opened when a lead becomes marketing-qualified and closed when the assigned rep
+    accepts it (the lead becomes sales-qualified) or rejects it with a reason that marketing
+    sees. `source` is copied from the lead when the row opens, so the per-source accept rates
+    stay true when a lead's source is edited later.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Waiting for sales")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("offered to"),
+    )
+    offered_at = models.DateTimeField(_("offered"), default=timezone.now)
+    due_at = models.DateTimeField(_("answer due"))
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    decided_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("hand-off")
+        verbose_name_plural = _("hand-offs")
+        ordering = ["-offered_at", "-id"]
+        indexes = [
+            models.Index(fields=["outcome", "due_at"]),
+            models.Index(fields=["source", "outcome"]),
+        ]
+        constraints = [
+            # At most one open hand-off per lead: the answer closes it before another opens.
+            models.UniqueConstraint(
+                fields=["lead"],
+                condition=models.Q(outcome="pending"),
+                name="handoff_one_pending_per_lead",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} {self.outcome}"
+
+
+class LeadStatusChange(models.Model):
+    """One row per change of a lead's status: who, when, from what to what.
+
+    The lead's lifecycle history, like `StageChange` is a deal's: the timeline, the hand-off
+    figures and the funnel analytics read it.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=16, blank=True, choices=Lead.Status.choices)
+    to_status = models.CharField(max_length=16, choices=Lead.Status.choices)
+    changed_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [
+            models.Index(fields=["lead", "changed_at"]),
+            models.Index(fields=["to_status", "changed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.from_status or '-'} → {self.to_status}"
