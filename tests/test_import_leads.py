@@ -243,6 +243,51 @@ def test_fewest_open_strategy_counts_the_leads_handed_out_in_the_batch(
     assert owners == [teammate, teammate, rep]
 
 
+def test_fewest_open_counts_stay_exact_across_batches_and_live_leads(
+    admin, rep, teammate, north, tmp_path, monkeypatch
+):
+    from lejek.imports.services import run_import
+    from lejek.leads import assignment_batch
+    from tests.test_import_support import upload
+
+    # Recount every second batch: a lead assigned live between batches shows up then.
+    monkeypatch.setattr(assignment_batch, "RECOUNT_EVERY", 2)
+    team_set_assignment(actor=admin, team=north, strategy="fewest_open")
+    rule_create(actor=admin, name="All", team=north, conditions=[])
+    for n in range(3):
+        lead_create(actor=admin, first_name=f"Old{n}", owner=rep, team=north, assign=False)
+    rows = [HEADERS] + [[f"N{n}", "X", f"n{n}@example.com", "", "", ""] for n in range(11)]
+    job = upload(admin, "lead", write_csv(tmp_path, rows))
+    job = run_import(job, progress_every=2)
+    assert job.created_count == 11
+    open_counts = {
+        person: Lead.objects.open().filter(owner=person).count() for person in (rep, teammate)
+    }
+    # 14 open leads between two reps, handed out fewest-first: 7 each.
+    assert open_counts == {rep: 7, teammate: 7}
+
+
+def test_each_imported_lead_starts_its_status_history(admin, tmp_path):
+    from django.utils import timezone
+
+    from lejek.leads.models import LeadStatusChange
+
+    rows = [[*HEADERS, "Status", "Utworzono"]]
+    rows += [["Jan", "K", "jan@example.pl", "", "", "", "contacted", "2025-03-01"]]
+    rows += [["Ewa", "N", "ewa@example.pl", "", "", "", "", ""]]
+    run_file(admin, "lead", write_csv(tmp_path, rows))
+    history = {
+        change.lead.email: change
+        for change in LeadStatusChange.objects.select_related("lead", "actor")
+    }
+    assert set(history) == {"jan@example.pl", "ewa@example.pl"}
+    jan = history["jan@example.pl"]
+    assert (jan.from_status, jan.to_status, jan.actor) == ("", "contacted", admin)
+    assert jan.changed_at == jan.lead.created_at
+    assert timezone.localtime(jan.changed_at).date().isoformat() == "2025-03-01"
+    assert history["ewa@example.pl"].to_status == Lead.Status.NEW
+
+
 def test_imported_leads_are_scored_once_the_import_is_done(
     admin, manager, tmp_path, settings, django_capture_on_commit_callbacks
 ):

@@ -35,7 +35,7 @@ from lejek.imports.rows import Row, RowError, choice_value, model_value, split_n
 from lejek.imports.sources import SourceDefaults
 from lejek.imports.values import parse_int
 from lejek.leads.assignment_batch import BatchAssigner
-from lejek.leads.models import Lead
+from lejek.leads.models import Lead, LeadStatusChange
 from lejek.leads.services import LEAD_FIELDS, REPEAT_KEEPS
 from lejek.users.services import notify
 
@@ -63,7 +63,9 @@ def _email(value: Any) -> str:
     return _check_email(normalize_email(str(value)))
 
 
-@functools.lru_cache(maxsize=4096)
+# Big enough for the distinct mail hosts of a large file: an LRU cache smaller than the
+# working set misses on every row.
+@functools.lru_cache(maxsize=1 << 16)
 def _domain_of_host(host: str) -> str:
     return domain_from_email(f"x@{host}")
 
@@ -89,6 +91,7 @@ class LeadImporter(Importer):
         self.sources = SourceDefaults(self.actor, self.defaults, self.refs)
         self.assigner = BatchAssigner()
         self._leads = Inserter(Lead, columns_of(Lead))
+        self._history = Inserter(LeadStatusChange, columns_of(LeadStatusChange))
         self._new = blank(Lead)
         self._companies: CompanyIndex | None = None
         # Dry runs write nothing, so repeats across batches are remembered here instead:
@@ -141,6 +144,7 @@ class LeadImporter(Importer):
 
     def after_rollback(self) -> None:
         self.sources.forget()
+        self.assigner.forget()
 
     def write(self, rows: list[Row]) -> None:
         if not rows:
@@ -267,6 +271,11 @@ class LeadImporter(Importer):
 
     def _save(self, created: list, updated: dict) -> None:
         self._leads.insert_objects([lead for lead, _row, _outcome in created])
+        # Each new lead's first status, dated when the lead was created, as lead_create does.
+        actor_id = self.actor.pk if self.actor is not None else None
+        self._history.insert(
+            [(lead.pk, "", lead.status, lead.created_at, actor_id) for lead, _r, _o in created]
+        )
         events = []
         for lead, _row, outcome in created:
             event = self.created_event(lead, LEAD_FIELDS, "lead.created")

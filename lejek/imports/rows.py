@@ -166,9 +166,34 @@ class RowReader:
 def model_value(model: type[models.Model], name: str) -> Callable[[Any], Any]:
     """A converter that applies the model field's own checks (length, e-mail, choices)."""
     model_field = model._meta.get_field(name)
+    if isinstance(model_field, models.CharField | models.TextField) and (
+        model_field.blank and not model_field.choices
+    ):
+        return _text_value(model_field)
 
     def convert(value: Any) -> Any:
         return model_field.clean(model_field.to_python(value), None)
+
+    return convert
+
+
+def _text_value(model_field: models.Field) -> Callable[[Any], Any]:
+    """model_field.clean for an optional text field without choices, minus its layers.
+
+    An import calls this for every cell; the field's validators (length, e-mail) still run,
+    on non-empty values as Field.run_validators runs them.
+    """
+    validators = list(model_field.validators)
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            value = str(value)
+        if value:
+            for validator in validators:
+                validator(value)
+        return value
 
     return convert
 

@@ -26,6 +26,13 @@ from lejek.leads.assignment import (
 from lejek.leads.models import AssignmentRule, Lead
 from lejek.users.models import Team, User
 
+# Open-lead counts for "fewest open" teams are read from the database on the first batch
+# and then every this many batches; in between, the batches' own hand-outs are added in
+# memory. Counting every batch would read a team's whole open-lead list a thousand times
+# over in a million-row import; live assignments during an import show up at the next
+# refresh.
+RECOUNT_EVERY = 25
+
 
 @dataclass
 class Outcome:
@@ -55,6 +62,8 @@ class BatchAssigner:
     _teams: dict[int, _TeamState] = field(default_factory=dict)
     _tested: list[str] = field(default_factory=list)
     _matches: dict[tuple, AssignmentRule | None] = field(default_factory=dict)
+    _counts: dict[int, dict[int, int]] = field(default_factory=dict)
+    _batches: int = 0
 
     def begin(self) -> None:
         rules = AssignmentRule.objects.filter(is_active=True).select_related("team")
@@ -64,6 +73,14 @@ class BatchAssigner:
         self.pool = default_pool()
         self._teams = {}
         self._batch_reps = Counter()
+        if self._batches % RECOUNT_EVERY == 0:
+            self._counts = {}
+        self._batches += 1
+
+    def forget(self) -> None:
+        """After a rolled-back batch: its hand-outs never happened, so count afresh."""
+        self._counts = {}
+        self._batches = 0
 
     def matching_rule(self, lead: Lead) -> AssignmentRule | None:
         """assignment.matching_rule over the rules read once; leads that agree on every field
@@ -121,7 +138,9 @@ class BatchAssigner:
         people = candidates(locked)
         counts = None
         if locked.assignment_strategy != Team.Strategy.ROUND_ROBIN:
-            counts = open_lead_counts(people)
+            counts = self._counts.get(locked.pk)
+            if counts is None:
+                counts = self._counts[locked.pk] = open_lead_counts(people)
         return _TeamState(locked, people, counts)
 
     def end(self) -> None:
