@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "lejek.sales",
     "lejek.imports",
     "lejek.scoring",
+    "lejek.analytics",
     "lejek.api",
     "lejek.demo",
 ]

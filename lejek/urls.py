@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("lejek.activities.urls")),
     path("", include("lejek.activities.email_urls")),
     path("products/", include("lejek.sales.urls")),
+    path("export/", include("lejek.analytics.urls")),
     path("api/v1/", api.urls),
 ]

@@ -10,6 +10,7 @@ cannot be read is ignored, and a chip shows every filter that was applied.
 from __future__ import annotations
 
 import datetime
+import decimal
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,11 @@ class Filter:
 
     def parse(self, raw: str, choices: list[tuple[str, str]] | None) -> Any:
         return raw
+
+    def error(self, raw: str) -> str | None:
+        """What is wrong with a value `parse` refused, for filters that explain themselves;
+        None lets the value be ignored quietly (a stale id in a bookmarked link)."""
+        return None
 
     def apply(self, qs: QuerySet, value: Any, user) -> QuerySet:
         return qs.filter(**{self.field: value})
@@ -228,6 +234,65 @@ class DateFilter(Filter):
         )
 
 
+class NumberFilter(Filter):
+    """A lower (`gte`) or upper (`lte`) bound on a number, from `low` to `high`.
+
+    A value typed in `scale` units is divided by it before comparing (a percentage against a
+    stored fraction of one). Unlike other filters a bad value is not ignored silently: a number
+    typed wrong is something the user wants to know about.
+    """
+
+    def __init__(
+        self,
+        param: str,
+        label: str,
+        *,
+        field: str,
+        lookup: str,
+        low: int = 0,
+        high: int = 100,
+        whole: bool = False,
+        scale: int = 1,
+        more: bool = False,
+    ):
+        super().__init__(param, label, field=field, more=more)
+        if lookup not in ("gte", "lte"):
+            raise ValueError("lookup is 'gte' or 'lte'")
+        self.lookup, self.low, self.high = lookup, low, high
+        self.whole, self.scale = whole, scale
+
+    def parse(self, raw, choices):
+        try:
+            number = decimal.Decimal(raw.replace(",", "."))
+        except decimal.InvalidOperation:
+            return None
+        if not number.is_finite() or not self.low <= number <= self.high:
+            return None
+        if self.whole and number != number.to_integral_value():
+            return None
+        return int(number) if self.whole else number
+
+    def error(self, raw):
+        values = {"low": self.low, "high": self.high}
+        if self.whole:
+            return gettext("Enter a whole number from %(low)s to %(high)s.") % values
+        return gettext("Enter a number from %(low)s to %(high)s.") % values
+
+    def apply(self, qs, value, user):
+        bound = value if self.scale == 1 else float(value) / self.scale
+        return qs.filter(**{f"{self.field}__{self.lookup}": bound})
+
+    def describe(self, value, raw, choices, user):
+        return formats.number_format(value)
+
+    def form_field(self, choices):
+        return forms.CharField(
+            label=self.label,
+            required=False,
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "size": "4"}),
+        )
+
+
 def model_field(model, path: str):
     """The model field at the end of a `a__b__c` path."""
     target = None
@@ -296,6 +361,7 @@ class ListResult:
     primary_fields: list = field(default_factory=list)
     more_fields: list = field(default_factory=list)
     hidden_fields: list = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
     @property
     def is_filtered(self) -> bool:
@@ -351,7 +417,7 @@ class Listing:
     def run(self, request: HttpRequest, queryset: QuerySet) -> ListResult:
         params = request.GET
         form = self.filter_form(params)
-        placement: dict[str, list[str]] = {"more": [], "hidden": []}
+        placement: dict[str, list[str]] = {"more": [], "hidden": [], "errors": []}
         qs, chips = self.apply_filters(request, queryset, form, placement)
         qs, cf_chips, cf_names = self.apply_custom_fields(request, qs, form)
         chips.extend(cf_chips)
@@ -388,7 +454,18 @@ class Listing:
             ],
             more_fields=[form[name] for name in more],
             hidden_fields=[form[name] for name in hidden],
+            errors=placement["errors"],
         )
+
+    def filtered(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """Every row of the list as the request shows it (filters and sort, no paging), e.g.
+        for an export of exactly what the user is looking at."""
+        form = self.filter_form(request.GET)
+        placement: dict[str, list[str]] = {"more": [], "hidden": [], "errors": []}
+        qs, _chips = self.apply_filters(request, queryset, form, placement)
+        qs, _chips, _names = self.apply_custom_fields(request, qs, form)
+        sort_key, descending = self.current_sort(request.GET.get("sort", ""))
+        return qs.order_by(*self.ordering(qs.model, sort_key, descending))
 
     def fetch_rows(self, queryset: QuerySet, ids: list[int]) -> list:
         """The page's records, in the order of `ids`.
@@ -439,6 +516,9 @@ class Listing:
             raw = params.get(flt.param, "").strip()
             value = flt.parse(raw, choices) if raw else None
             if value is None:
+                message = flt.error(raw) if raw else None
+                if message:
+                    placement.setdefault("errors", []).append(f"{flt.label}: {message}")
                 continue
             qs = flt.apply(qs, value, user)
             label = f"{flt.label}: {flt.describe(value, raw, choices, user)}"

@@ -6,6 +6,8 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
@@ -34,7 +36,9 @@ campaigns_router = Router(tags=["sources and campaigns"])
 
 LeadStatus = choice(Lead.Status)
 SourceKind = choice(Source.Kind)
-LeadOrdering = orderings("created_at", "updated_at", "last_name", "company_name", "score")
+LeadOrdering = orderings(
+    "created_at", "updated_at", "last_name", "company_name", "score", "win_probability"
+)
 SourceOrdering = orderings("name", "id")
 CampaignOrdering = orderings("name", "starts_on", "created_at")
 
@@ -95,6 +99,10 @@ class LeadOut(Schema):
     contact: int | None = Field(validation_alias="contact_id")
     company: int | None = Field(validation_alias="company_id")
     score: int
+    win_probability: float | None = Field(
+        None,
+        description="Predicted chance to win, in percent (0 to 100); null until a model scores it.",
+    )
     description: str
     medium: str
     utm_source: str
@@ -113,6 +121,18 @@ class LeadOut(Schema):
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
+    @staticmethod
+    def resolve_win_probability(obj: Lead) -> float | None:
+        if hasattr(obj, "win_probability"):  # annotated by the list
+            value = obj.win_probability
+        else:
+            try:
+                probability = obj.lead_score.probability
+            except ObjectDoesNotExist:
+                return None
+            value = None if probability is None else probability * 100
+        return None if value is None else round(value, 1)
+
 
 class LeadFilters(RecordFilters):
     status: LeadStatus | None = None
@@ -123,6 +143,11 @@ class LeadFilters(RecordFilters):
     utm_medium: str | None = Field(None, max_length=200)
     utm_campaign: str | None = Field(None, max_length=200)
     country: str | None = Field(None, max_length=2, description="ISO 3166 code, e.g. PL.")
+    score_min: int | None = Field(None, ge=0, le=100, description="Score at least this.")
+    score_max: int | None = Field(None, ge=0, le=100, description="Score at most this.")
+    probability_min: float | None = Field(
+        None, ge=0, le=100, description="Win probability at least this many percent."
+    )
     ordering: LeadOrdering = "-created_at"
 
 
@@ -144,7 +169,20 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]):
         value = getattr(filters, name)
         if value:
             rows = rows.filter(**{f"{name}__iexact": value})
-    return paginate(request, rows, filters, filters.ordering)
+    return paginate(request, score_filtered(rows, filters), filters, filters.ordering)
+
+
+def score_filtered(rows: QuerySet, filters: LeadFilters) -> QuerySet:
+    """Score and win-probability bounds; `win_probability` is annotated for the output and
+    for ordering and paging by it."""
+    rows = rows.annotate(win_probability=F("lead_score__probability") * 100)
+    if filters.score_min is not None:
+        rows = rows.filter(score__gte=filters.score_min)
+    if filters.score_max is not None:
+        rows = rows.filter(score__lte=filters.score_max)
+    if filters.probability_min is not None:
+        rows = rows.filter(lead_score__probability__gte=filters.probability_min / 100)
+    return rows
 
 
 @leads_router.post("", response=responses({200: LeadOut, 201: LeadOut}))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
@@ -32,12 +34,13 @@ from lejek.core.listing import (
     Filter,
     IdFilter,
     Listing,
+    NumberFilter,
     OwnerFilter,
     parse_id,
 )
 from lejek.leads.bulk import BULK_STATUSES
 from lejek.leads.forms import LeadForm
-from lejek.leads.models import Campaign, Lead, Source
+from lejek.leads.models import Campaign, Handoff, Lead, Source
 from lejek.leads.services import lead_create, lead_delete, lead_update
 from lejek.leads.webforms import consents_of
 from lejek.users.models import Role
@@ -52,6 +55,44 @@ def campaign_choices(user) -> list[tuple[int, str]]:
     return list(Campaign.objects.values_list("pk", "name"))
 
 
+class HandoffFilter(ChoiceFilter):
+    """Where the lead's hand-off to sales stands.
+
+    Waiting and overdue look at the open hand-off (a lead has at most one), split by its answer
+    deadline; accepted and rejected at the lead's latest hand-off, so a lead rejected once and
+    accepted later counts as accepted.
+    """
+
+    WAITING, OVERDUE = "waiting", "overdue"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "handoff",
+            _("Hand-off"),
+            choices=[
+                (self.WAITING, _("Waiting for sales")),
+                (self.OVERDUE, _("Overdue")),
+                (Handoff.Outcome.ACCEPTED.value, Handoff.Outcome.ACCEPTED.label),
+                (Handoff.Outcome.REJECTED.value, Handoff.Outcome.REJECTED.label),
+            ],
+            more=True,
+        )
+
+    def apply(self, qs: QuerySet, value: str, user) -> QuerySet:
+        if value in (self.WAITING, self.OVERDUE):
+            pending = Handoff.objects.filter(lead=OuterRef("pk"), outcome=Handoff.Outcome.PENDING)
+            now = timezone.now()
+            if value == self.OVERDUE:
+                pending = pending.filter(due_at__lt=now)
+            else:
+                pending = pending.filter(due_at__gte=now)
+            return qs.filter(Exists(pending))
+        latest = Handoff.objects.filter(lead=OuterRef("pk")).order_by("-offered_at", "-id")
+        return qs.alias(latest_handoff=Subquery(latest.values("outcome")[:1])).filter(
+            latest_handoff=value
+        )
+
+
 LEADS = Listing(
     entity="lead",
     search=("first_name", "last_name", "email", "company_name", "phone"),
@@ -62,6 +103,7 @@ LEADS = Listing(
         Column(_("Status"), sort="status"),
         Column(_("Source"), sort="source", css="hide-sm"),
         Column(_("Score"), sort="score", num=True, desc_first=True),
+        Column(_("Win probability"), sort="probability", num=True, desc_first=True),
         Column(_("Owner"), sort="owner", css="hide-sm"),
         Column(_("Created"), sort="created", num=True, desc_first=True, css="hide-sm"),
     ),
@@ -72,6 +114,7 @@ LEADS = Listing(
         "status": ("status",),
         "source": ("source__name",),
         "score": ("score",),
+        "probability": ("lead_score__probability",),
         "owner": ("owner__first_name", "owner__last_name"),
         "created": ("created_at",),
     },
@@ -88,8 +131,23 @@ LEADS = Listing(
         DateFilter("created_to", _("Created to"), field="created_at", bound="to"),
         IdFilter("company", _("Company"), describe=company_name),
         IdFilter("contact", _("Contact"), describe=contact_name),
+        NumberFilter(
+            "score_min", _("Score from"), field="score", lookup="gte", whole=True, more=True
+        ),
+        NumberFilter(
+            "score_max", _("Score to"), field="score", lookup="lte", whole=True, more=True
+        ),
+        NumberFilter(
+            "probability_min",
+            _("Win probability from (%)"),
+            field="lead_score__probability",
+            lookup="gte",
+            scale=100,
+            more=True,
+        ),
+        HandoffFilter(),
     ),
-    select_related=("owner", "source", "company"),
+    select_related=("owner", "source", "company", "lead_score"),
     search_label=_("Search leads"),
 )
 
