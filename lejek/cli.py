@@ -26,7 +26,7 @@ COMMANDS = {
 }
 BUILT_IN = ("run", "worker")
 # `import` is a Python keyword, so its management command has another name.
-ALIASES = {"import": "import_records"}
+ALIASES = {"import": "import_records", "bench-data": "bench_data"}
 WORKER_COMMAND = "db_worker"
 
 

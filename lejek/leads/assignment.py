@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from lejek.core.events import record_event
 from lejek.core.models import CustomField
-from lejek.leads.models import AssignmentRule, Lead
+from lejek.leads.models import AssignmentRule, Handoff, Lead
 from lejek.users.models import Role, Team, User
 from lejek.users.services import notify
 from lejek.users.visibility import check_assignment
@@ -417,6 +417,8 @@ def lead_reassign(*, actor: User, lead: Lead, owner: User, team: Team | None = N
         return current
     before = {"owner": current.owner_id, "team": current.team_id}
     _write_owner(current, owner=owner, team=team, only_unassigned=False)
+    # A hand-off waiting for an answer now waits for the new owner.
+    Handoff.objects.filter(lead=current, outcome=Handoff.Outcome.PENDING).update(owner=owner)
     record_event(
         actor=actor,
         verb="lead.assigned",

@@ -31,6 +31,7 @@ from lejek.core.records import (
     record_update,
 )
 from lejek.leads.assignment import lead_assign_automatically
+from lejek.leads.lifecycle import REOPEN, check_transition, status_changed
 from lejek.leads.models import Campaign, Lead, Source
 from lejek.users.models import Role
 from lejek.users.visibility import check_handover, prepare_owned
@@ -115,6 +116,8 @@ def lead_create(
     lead = record_create(actor=actor, obj=lead, fields=LEAD_FIELDS, verb="lead.created")
     if assign and lead.owner_id is None:
         lead = lead_assign_automatically(actor=actor, lead=lead)
+    # After assignment, so that a lead created marketing-qualified is offered to its owner.
+    status_changed(actor=actor, lead=lead, before="")
     lead.was_repeat = False
     return lead
 
@@ -218,13 +221,25 @@ def _describe(submitted: dict[str, Any], custom: dict | None) -> str:
 
 @transaction.atomic
 def lead_update(
-    *, actor, lead: Lead, values: dict[str, Any], expected_version: int | None = None
+    *,
+    actor,
+    lead: Lead,
+    values: dict[str, Any],
+    expected_version: int | None = None,
+    via: str = "",
 ) -> Lead:
+    """Change a lead's fields. A status change must be allowed by the lifecycle
+    (lifecycle.TRANSITIONS); `via` names the action making a guarded move (accept, reject,
+    reopen). Each status change leaves a history row and opens or closes the hand-off."""
     ensure_editable(actor, lead)
     values = normalize_fields(values, LEAD_KEYS)
     check_handover(actor, lead, values)
+    before = lead.status
+    if "status" in values and values["status"] != lead.status:
+        before = _locked_status(lead)
+        check_transition(lead, values["status"], via=via, actor=actor)
     _check_disqualification(lead, values)
-    return record_update(
+    lead = record_update(
         actor=actor,
         obj=lead,
         values=values,
@@ -233,6 +248,17 @@ def lead_update(
         verb="lead.updated",
         custom_entity="lead",
     )
+    if lead.status != before:
+        status_changed(actor=actor, lead=lead, before=before)
+    return lead
+
+
+def _locked_status(lead: Lead) -> str:
+    """The stored status, with the row locked: two changes of one lead's status line up, and
+    the transition is checked against where the lead really stands."""
+    stored = Lead.objects.select_for_update().values_list("status", flat=True).get(pk=lead.pk)
+    lead.status = stored
+    return stored
 
 
 def _check_disqualification(lead: Lead, values: dict[str, Any]) -> None:
@@ -287,7 +313,7 @@ def lead_reopen(*, actor, lead: Lead) -> Lead:
     """Bring a disqualified lead back into the funnel as contacted."""
     if lead.status != Lead.Status.DISQUALIFIED:
         raise ValidationError(_("Only a disqualified lead can be reopened."))
-    lead = lead_update(actor=actor, lead=lead, values={"status": Lead.Status.CONTACTED})
+    lead = lead_update(actor=actor, lead=lead, values={"status": Lead.Status.CONTACTED}, via=REOPEN)
     record_event(actor=actor, verb="lead.reopened", obj=lead, after={"status": lead.status})
     return lead
 

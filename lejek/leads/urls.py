@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from lejek.leads import bulk, lifecycle_views, views
 
 urlpatterns = [
     path("", views.lead_list, name="lead-list"),
+    path("", include("lejek.leads.handoff_urls")),
     path("new/", views.lead_create_view, name="lead-create"),
     path("bulk/", bulk.lead_bulk, name="lead-bulk"),
     path("<int:pk>/", views.lead_detail, name="lead-detail"),

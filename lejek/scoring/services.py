@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from lejek.core.events import record_event
 from lejek.leads.assignment import custom_field_keys
+from lejek.leads.handoff import was_rejected_by_sales
 from lejek.leads.models import Lead
 from lejek.leads.services import lead_update
 from lejek.scoring import predictive
@@ -158,7 +159,8 @@ def _qualify_one(result: Result, threshold: int) -> int:
     try:
         with transaction.atomic():
             lead = Lead.objects.select_for_update().get(pk=result.lead_id)
-            if lead.status not in QUALIFIES:
+            if lead.status not in QUALIFIES or was_rejected_by_sales(lead.pk):
+                # A lead sales sent back goes to marketing-qualified again only by hand.
                 return 0
             lead_update(actor=None, lead=lead, values={"status": Lead.Status.MQL})
             record_event(
