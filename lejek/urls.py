@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("lejek.core.urls")),
     path("", include("lejek.users.urls")),
     path("leads/", include("lejek.leads.urls")),
+    path("leads/", include("lejek.leads.queue_urls")),
     path("leads/", include("lejek.pipeline.conversion_urls")),
     path("settings/assignment/", include("lejek.leads.assignment_urls")),
     path("settings/forms/", include("lejek.leads.webform_urls")),
