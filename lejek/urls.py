@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("lejek.activities.urls")),
     path("", include("lejek.activities.email_urls")),
     path("products/", include("lejek.sales.urls")),
+    path("reports/", include("lejek.analytics.dashboard_urls")),
     path("export/", include("lejek.analytics.urls")),
     path("api/v1/", api.urls),
 ]

@@ -1,0 +1,65 @@
+"""Every figure of the funnel, by key, in the order the dashboard shows them.
+
+A figure is a function `Scope -> Table` (one or a few aggregate queries, never a loop over
+rows) and, for drill-down, a function `(Scope, row, column) -> QuerySet` of the deals or
+leads behind one number. Each module registers its figures with `@figure(...)`; importing
+this package imports them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from lejek.analytics.scope import Scope
+from lejek.analytics.tables import Table
+
+Compute = Callable[[Scope], Table]
+Drill = Callable[[Scope, str, str], QuerySet]
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    section: str
+    compute: Compute
+    drill: Drill | None = None
+
+
+FIGURES: dict[str, Figure] = {}
+SECTIONS = ("funnel", "revenue", "cycle", "forecast", "customers", "sources", "reps")
+
+
+def figure(key: str, *, section: str, drill: Drill | None = None):
+    """Register `compute` under `key` in a dashboard section."""
+
+    def register(compute: Compute) -> Compute:
+        FIGURES[key] = Figure(key=key, section=section, compute=compute, drill=drill)
+        return compute
+
+    return register
+
+
+def drill_url(scope: Scope, key: str, row: object, column: str) -> str:
+    """The page listing the records behind one number of figure `key`."""
+    url = reverse("analytics-drill", args=[key])
+    return f"{url}?{scope.query_string(row=str(row), col=column)}"
+
+
+def compute(key: str, scope: Scope) -> Table:
+    return FIGURES[key].compute(scope)
+
+
+# The figures register themselves on import.
+from lejek.analytics.figures import (  # noqa: E402, F401
+    customers,
+    cycle,
+    forecast,
+    funnel,
+    headline,
+    revenue,
+    sources,
+)

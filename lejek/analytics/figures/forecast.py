@@ -1,0 +1,197 @@
+"""What the coming months should bring, beside what the past months actually brought.
+
+For each month of expected close (this month and the next five; open deals whose expected
+close date has passed count in this month), the open deals' value three ways:
+
+- weighted by the probability set on their stage;
+- weighted by this company's own history: for each stage, of the closed deals that were ever
+  in it, the share that was won (the stage's own probability where no deal has closed yet);
+- weighted by the predictive win probability of the deal's lead where it has one, else by
+  the history rate.
+
+For the six months before this one: the revenue actually won in each. House currency only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from lejek.analytics.figures import drill_url, figure
+from lejek.analytics.money import in_house, note_left_out
+from lejek.analytics.scope import Scope
+from lejek.analytics.tables import Chart, Column, Table
+from lejek.pipeline.models import Deal, Stage, StageChange
+
+AHEAD = 6
+BEHIND = 6
+CENT = Decimal("0.01")
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def history_win_rates(scope: Scope) -> dict[int, float]:
+    """Per stage: won ÷ (won + lost) among closed deals that were ever in it (0-1)."""
+    rows = (
+        StageChange.objects.filter(deal__in=scope.deals().values("pk"))
+        .order_by()
+        .values("to_stage")
+        .annotate(
+            won=Count("deal", distinct=True, filter=Q(deal__stage__is_won=True)),
+            lost=Count("deal", distinct=True, filter=Q(deal__stage__is_lost=True)),
+        )
+    )
+    rates = {
+        row["to_stage"]: row["won"] / (row["won"] + row["lost"])
+        for row in rows
+        if row["won"] + row["lost"]
+    }
+    for stage in Stage.objects.exclude(pk__in=list(rates)):
+        rates[stage.pk] = stage.probability / 100
+    return rates
+
+
+def _open_ahead(scope: Scope, this_month: datetime.date) -> QuerySet[Deal]:
+    last = _add_months(this_month, AHEAD)
+    return (
+        scope.deals().open().filter(expected_close_date__isnull=False, expected_close_date__lt=last)
+    )
+
+
+def _month_of(deal_close: datetime.date, this_month: datetime.date) -> datetime.date:
+    return max(deal_close.replace(day=1), this_month)
+
+
+def _forecast_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
+    try:
+        month = datetime.date.fromisoformat(row)
+    except ValueError:
+        return Deal.objects.none()
+    this_month = timezone.localdate().replace(day=1)
+    if column == "won":
+        return scope.deals().won().annotate(month=TruncMonth("closed_at")).filter(month__date=month)
+    rows = _open_ahead(scope, this_month)
+    if month == this_month:
+        return rows.filter(expected_close_date__lt=_add_months(month, 1))
+    return rows.filter(
+        expected_close_date__gte=month, expected_close_date__lt=_add_months(month, 1)
+    )
+
+
+@figure("forecast", section="forecast", drill=_forecast_drill)
+def forecast(scope: Scope) -> Table:
+    this_month = timezone.localdate().replace(day=1)
+    months = [_add_months(this_month, n) for n in range(-BEHIND, AHEAD)]
+    rates = history_win_rates(scope)
+    ahead = _open_ahead(scope, this_month)
+    per_month = defaultdict(lambda: defaultdict(Decimal))
+    counts = defaultdict(int)
+    grouped = (
+        ahead.annotate(month=TruncMonth("expected_close_date"))
+        .order_by()
+        .values("month", "stage", "stage__probability")
+        .annotate(
+            n=Count("pk"),
+            value=Sum("amount", filter=in_house(scope)),
+            scored_value=Sum(
+                "amount",
+                filter=in_house(scope) & Q(lead__lead_score__probability__isnull=False),
+            ),
+            predicted=Sum(
+                ExpressionWrapper(
+                    F("amount") * F("lead__lead_score__probability"), output_field=FloatField()
+                ),
+                filter=in_house(scope) & Q(lead__lead_score__probability__isnull=False),
+            ),
+        )
+    )
+    for row in grouped:  # one row per (month, stage): a few dozen, not one per deal
+        month = _month_of(_as_date(row["month"]), this_month)
+        value = row["value"] or Decimal(0)
+        unscored = value - (row["scored_value"] or Decimal(0))
+        rate = Decimal(str(rates.get(row["stage"], 0)))
+        sums = per_month[month]
+        counts[month] += row["n"]
+        sums["value"] += value
+        sums["stage"] += value * row["stage__probability"] / 100
+        sums["history"] += value * rate
+        sums["predictive"] += Decimal(str(row["predicted"] or 0)) + unscored * rate
+    won = dict(
+        scope.deals()
+        .won()
+        .filter(closed_at__gte=_midnight(months[0]), closed_at__lt=_midnight(this_month))
+        .filter(in_house(scope))
+        .annotate(month=TruncMonth("closed_at"))
+        .order_by()
+        .values_list("month")
+        .annotate(s=Sum("amount"))
+    )
+    won = {_as_date(month): amount for month, amount in won.items()}
+    table = Table(
+        key="forecast",
+        title=_("Forecast by month of expected close, and what was won"),
+        columns=[
+            Column("month", _("Month"), "date"),
+            Column("deals", _("Open deals")),
+            Column("value", _("Value"), "money"),
+            Column("weighted_stage", _("Weighted by stage"), "money"),
+            Column("weighted_history", _("Weighted by history"), "money"),
+            Column("weighted_predictive", _("Weighted by prediction"), "money"),
+            Column("won", _("Won"), "money"),
+        ],
+        chart=Chart(
+            "bar+line",
+            "month",
+            ("won", "weighted_stage", "weighted_history", "weighted_predictive"),
+        ),
+    )
+    for i, month in enumerate(months):
+        sums = per_month.get(month, {})
+        past = month < this_month
+        table.rows.append(
+            {
+                "month": month,
+                "deals": None if past else counts.get(month, 0),
+                "value": None if past else _cents(sums.get("value")),
+                "weighted_stage": None if past else _cents(sums.get("stage")),
+                "weighted_history": None if past else _cents(sums.get("history")),
+                "weighted_predictive": None if past else _cents(sums.get("predictive")),
+                "won": won.get(month, Decimal(0)) if past else None,
+            }
+        )
+        column = "won" if past else "deals"
+        table.links[i] = {column: drill_url(scope, "forecast", month.isoformat(), column)}
+    overdue = ahead.filter(expected_close_date__lt=this_month).count()
+    if overdue:
+        table.notes.append(
+            ngettext(
+                "%(n)s open deal is past its expected close date; it counts in this month.",
+                "%(n)s open deals are past their expected close date; they count in this month.",
+                overdue,
+            )
+            % {"n": overdue}
+        )
+    note_left_out(table, ahead, scope)
+    return table
+
+
+def _cents(value) -> Decimal:
+    return (value or Decimal(0)).quantize(CENT)
+
+
+def _as_date(value) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))

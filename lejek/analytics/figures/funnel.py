@@ -1,0 +1,353 @@
+"""The funnel: how many leads and deals reach each step, and where they drop out.
+
+Definitions (docs/metrics.md explains them with examples):
+
+- A lead or deal *reached* a step if it was ever moved to that step or to a later one
+  (skipping a step passes it); every record reached the first step by being created. Lost
+  stages and "disqualified" are not steps: they are where records leave.
+- Cohort view: the records created in the period, by the furthest step each reached.
+  Conversion from step N to N+1 = reached(N+1) / reached(N); drop-off = 1 - conversion.
+- Period view (deals): the moves out of each stage made in the period, forward (to a later
+  stage or won), backward, or to lost; conversion = forward / (forward + lost).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils.translation import gettext_lazy as _
+
+from lejek.analytics.figures import drill_url, figure
+from lejek.analytics.scope import Scope
+from lejek.analytics.sql import furthest_step_counts
+from lejek.analytics.tables import Chart, Column, Table
+from lejek.leads.models import Lead, LeadStatusChange
+from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange
+
+# The lifecycle in order; "disqualified" is where leads leave it.
+LEAD_STEPS = [
+    Lead.Status.NEW,
+    Lead.Status.CONTACTED,
+    Lead.Status.MQL,
+    Lead.Status.SQL,
+    Lead.Status.CONVERTED,
+]
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def cohort_leads(scope: Scope) -> QuerySet[Lead]:
+    return scope.leads().filter(created_at__gte=scope.since, created_at__lt=scope.until)
+
+
+def cohort_deals(scope: Scope, pipeline: Pipeline) -> QuerySet[Deal]:
+    return scope.deals().filter(
+        pipeline=pipeline, created_at__gte=scope.since, created_at__lt=scope.until
+    )
+
+
+def funnel_pipeline(scope: Scope) -> Pipeline | None:
+    """Stage figures need one pipeline: the chosen one, else the default."""
+    if scope.pipeline is not None:
+        return scope.pipeline
+    return Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
+
+
+def funnel_stages(pipeline: Pipeline) -> list[Stage]:
+    """The pipeline's steps in order: open stages by position, then won; lost ones left out."""
+    stages = [s for s in pipeline.stages.order_by("position") if not s.is_lost]
+    return [s for s in stages if not s.is_won] + [s for s in stages if s.is_won]
+
+
+def _steps_table(
+    *,
+    key: str,
+    title,
+    scope: Scope,
+    labels: list[str],
+    row_keys: list[str],
+    now: list[int],
+    reached_counts: dict[int, int],
+) -> Table:
+    """Rows per step: in it now, reached, conversion to the next, drop-off; the biggest drop
+    highlighted."""
+    steps = len(labels)
+    reached = [sum(n for top, n in reached_counts.items() if top >= i) for i in range(steps)]
+    table = Table(
+        key=key,
+        title=title,
+        columns=[
+            Column("step", _("Step"), "text"),
+            Column("now", _("There now")),
+            Column("reached", _("Reached")),
+            Column("conversion", _("To next step (%)"), "percent"),
+            Column("drop", _("Dropped here")),
+            Column("drop_rate", _("Drop-off (%)"), "percent"),
+        ],
+        chart=Chart("funnel", "step", ("reached",)),
+    )
+    biggest = None
+    for i, label in enumerate(labels):
+        following = reached[i + 1] if i + 1 < steps else None
+        drop = reached[i] - following if following is not None else None
+        conversion = _percent(following, reached[i]) if following is not None else None
+        table.rows.append(
+            {
+                "step": label,
+                "now": now[i],
+                "reached": reached[i],
+                "conversion": conversion,
+                "drop": drop,
+                "drop_rate": None if conversion is None else round(100 - conversion, 1),
+            }
+        )
+        table.links[i] = {
+            column: drill_url(scope, key, row_keys[i], column)
+            for column in ("now", "reached", "drop")
+            if column != "drop" or drop is not None
+        }
+        if drop and (biggest is None or drop > table.rows[biggest]["drop"]):
+            biggest = i
+    table.highlight = biggest
+    return table
+
+
+# Leads ----------------------------------------------------------------------------------------
+
+
+def _lead_reached(scope: Scope) -> dict[int, int]:
+    return furthest_step_counts(
+        records=cohort_leads(scope),
+        history_table=LeadStatusChange._meta.db_table,
+        history_fk="lead_id",
+        history_column="to_status",
+        current_column="status",
+        ranks=[(status.value, rank) for rank, status in enumerate(LEAD_STEPS)],
+    )
+
+
+def _lead_drill(scope: Scope, row: str, column: str) -> QuerySet[Lead]:
+    leads = cohort_leads(scope)
+    if row not in LEAD_STEPS:
+        return leads.none()
+    rank = LEAD_STEPS.index(row)
+    if column == "now":
+        return leads.filter(status=row)
+    later = [step.value for step in LEAD_STEPS[rank:]]
+    # Every lead reached the first step by being created.
+    reached = Q() if rank == 0 else Q(status__in=later) | Q(status_changes__to_status__in=later)
+    if column == "reached":
+        return leads.filter(pk__in=leads.filter(reached).values("pk"))
+    if column == "drop" and rank + 1 < len(LEAD_STEPS):
+        further = [step.value for step in LEAD_STEPS[rank + 1 :]]
+        went_on = Q(status__in=further) | Q(status_changes__to_status__in=further)
+        return leads.filter(pk__in=leads.filter(reached).values("pk")).exclude(
+            pk__in=leads.filter(went_on).values("pk")
+        )
+    return leads.none()
+
+
+@figure("lead_funnel", section="funnel", drill=_lead_drill)
+def lead_funnel(scope: Scope) -> Table:
+    """Leads created in the period, by the furthest lifecycle step they reached."""
+    now = dict(cohort_leads(scope).order_by().values_list("status").annotate(n=Count("pk")))
+    table = _steps_table(
+        key="lead_funnel",
+        title=_("Lead funnel (leads created in the period)"),
+        scope=scope,
+        labels=[str(step.label) for step in LEAD_STEPS],
+        row_keys=[step.value for step in LEAD_STEPS],
+        now=[now.get(step.value, 0) for step in LEAD_STEPS],
+        reached_counts=_lead_reached(scope),
+    )
+    disqualified = now.get(Lead.Status.DISQUALIFIED, 0)
+    if disqualified:
+        table.notes.append(
+            _("%(n)s of these leads are disqualified; each counts up to the step it reached.")
+            % {"n": disqualified}
+        )
+    return table
+
+
+# Deals ----------------------------------------------------------------------------------------
+
+
+def _deal_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
+    pipeline = funnel_pipeline(scope)
+    if pipeline is None:
+        return Deal.objects.none()
+    stages = funnel_stages(pipeline)
+    ids = [str(stage.pk) for stage in stages]
+    deals = cohort_deals(scope, pipeline)
+    if row not in ids:
+        return deals.none()
+    rank = ids.index(row)
+    if column == "now":
+        return deals.filter(stage_id=int(row))
+    later = [stage.pk for stage in stages[rank:]]
+    # Every deal reached the first stage by being created.
+    reached = Q() if rank == 0 else Q(stage__in=later) | Q(stage_changes__to_stage__in=later)
+    if column == "reached":
+        return deals.filter(pk__in=deals.filter(reached).values("pk"))
+    if column == "drop" and rank + 1 < len(stages):
+        further = [stage.pk for stage in stages[rank + 1 :]]
+        went_on = Q(stage__in=further) | Q(stage_changes__to_stage__in=further)
+        return deals.filter(pk__in=deals.filter(reached).values("pk")).exclude(
+            pk__in=deals.filter(went_on).values("pk")
+        )
+    return deals.none()
+
+
+@figure("deal_funnel", section="funnel", drill=_deal_drill)
+def deal_funnel(scope: Scope) -> Table:
+    """Deals created in the period, by the furthest stage of the pipeline they reached."""
+    pipeline = funnel_pipeline(scope)
+    title = _("Deal funnel (deals created in the period)")
+    if pipeline is None:
+        return Table(key="deal_funnel", title=title, columns=[Column("step", _("Step"), "text")])
+    stages = funnel_stages(pipeline)
+    deals = cohort_deals(scope, pipeline)
+    now = dict(deals.order_by().values_list("stage").annotate(n=Count("pk")))
+    table = _steps_table(
+        key="deal_funnel",
+        title=title,
+        scope=scope,
+        labels=[stage.name for stage in stages],
+        row_keys=[str(stage.pk) for stage in stages],
+        now=[now.get(stage.pk, 0) for stage in stages],
+        reached_counts=furthest_step_counts(
+            records=deals,
+            history_table=StageChange._meta.db_table,
+            history_fk="deal_id",
+            history_column="to_stage_id",
+            current_column="stage_id",
+            ranks=[(stage.pk, rank) for rank, stage in enumerate(stages)],
+        ),
+    )
+    table.notes.append(_("Pipeline: %(name)s") % {"name": pipeline.name})
+    lost = sum(n for stage_id, n in now.items() if stage_id not in {s.pk for s in stages})
+    if lost:
+        table.notes.append(
+            _("%(n)s of these deals are lost; each counts up to the stage it reached.")
+            % {"n": lost}
+        )
+    return table
+
+
+def _moves_in_period(scope: Scope, pipeline: Pipeline) -> QuerySet[StageChange]:
+    return StageChange.objects.filter(
+        deal__in=scope.deals().filter(pipeline=pipeline).values("pk"),
+        changed_at__gte=scope.since,
+        changed_at__lt=scope.until,
+        from_stage__isnull=False,
+    )
+
+
+def _transition_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
+    pipeline = funnel_pipeline(scope)
+    if pipeline is None or not row.isdigit():
+        return Deal.objects.none()
+    stages = funnel_stages(pipeline)
+    rank = {stage.pk: i for i, stage in enumerate(stages)}
+    stage_id = int(row)
+    if stage_id not in rank:
+        return Deal.objects.none()
+    moves = _moves_in_period(scope, pipeline).filter(from_stage_id=stage_id)
+    later = [s.pk for s in stages if rank[s.pk] > rank[stage_id]]
+    earlier = [s.pk for s in stages if rank[s.pk] < rank[stage_id]]
+    chosen = {
+        "forward": moves.filter(to_stage__in=later),
+        "backward": moves.filter(to_stage__in=earlier),
+        "lost": moves.filter(to_stage__is_lost=True),
+    }.get(column)
+    if chosen is None:
+        return Deal.objects.none()
+    return scope.deals().filter(pk__in=chosen.values("deal_id"))
+
+
+@figure("deal_transitions", section="funnel", drill=_transition_drill)
+def deal_transitions(scope: Scope) -> Table:
+    """Moves out of each stage made in the period: forward, backward, or lost."""
+    pipeline = funnel_pipeline(scope)
+    table = Table(
+        key="deal_transitions",
+        title=_("Moves out of each stage in the period"),
+        columns=[
+            Column("step", _("Stage"), "text"),
+            Column("forward", _("Forward")),
+            Column("backward", _("Backward")),
+            Column("lost", _("Lost")),
+            Column("conversion", _("Forward of forward + lost (%)"), "percent"),
+        ],
+        chart=Chart("bar", "step", ("forward", "lost"), stacked=True),
+    )
+    if pipeline is None:
+        return table
+    stages = funnel_stages(pipeline)
+    rank = {stage.pk: i for i, stage in enumerate(stages)}
+    lost_ids = set(pipeline.stages.filter(is_lost=True).values_list("pk", flat=True))
+    counts = (
+        _moves_in_period(scope, pipeline)
+        .order_by()
+        .values_list("from_stage", "to_stage")
+        .annotate(n=Count("pk"))
+    )
+    per_stage = {stage.pk: {"forward": 0, "backward": 0, "lost": 0} for stage in stages}
+    for from_id, to_id, n in counts:  # one row per (from, to) pair: a handful, not per deal
+        if from_id not in per_stage:
+            continue
+        if to_id in lost_ids:
+            per_stage[from_id]["lost"] += n
+        elif to_id in rank:
+            direction = "forward" if rank[to_id] > rank[from_id] else "backward"
+            per_stage[from_id][direction] += n
+    for i, stage in enumerate(stages):
+        moves = per_stage[stage.pk]
+        table.rows.append(
+            {
+                "step": stage.name,
+                **moves,
+                "conversion": _percent(moves["forward"], moves["forward"] + moves["lost"]),
+            }
+        )
+        table.links[i] = {
+            column: drill_url(scope, "deal_transitions", stage.pk, column)
+            for column in ("forward", "backward", "lost")
+        }
+    table.notes.append(_("Pipeline: %(name)s") % {"name": pipeline.name})
+    return table
+
+
+def _trunc(scope: Scope, field: str):
+    return (TruncWeek if scope.grain == "week" else TruncMonth)(field)
+
+
+@figure("lead_statuses_over_time", section="funnel")
+def lead_statuses_over_time(scope: Scope) -> Table:
+    """How many leads entered each lifecycle status, per week or month of the period."""
+    changes = scope.status_changes().filter(changed_at__gte=scope.since, changed_at__lt=scope.until)
+    rows = (
+        changes.annotate(bucket=_trunc(scope, "changed_at"))
+        .order_by()
+        .values_list("bucket", "to_status")
+        .annotate(n=Count("lead", distinct=True))
+    )
+    statuses = [*LEAD_STEPS, Lead.Status.DISQUALIFIED]
+    grid: dict = {}
+    for bucket, status, n in rows:
+        day = bucket.date() if hasattr(bucket, "date") else bucket
+        grid.setdefault(day, {})[status] = n
+    table = Table(
+        key="lead_statuses_over_time",
+        title=_("Leads entering each status"),
+        columns=[
+            Column("period", _("Period"), "date"),
+            *[Column(status.value, status.label) for status in statuses],
+        ],
+        chart=Chart("bar", "period", tuple(status.value for status in statuses)),
+    )
+    for day in sorted(grid):
+        table.rows.append({"period": day, **{s.value: grid[day].get(s, 0) for s in statuses}})
+    return table

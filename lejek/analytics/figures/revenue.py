@@ -1,0 +1,221 @@
+"""Wins, losses and money: win rate, deal values, lost reasons, pipeline value, won revenue.
+
+- A deal counts as won (lost) in the period when it is in a won (lost) stage now and was
+  closed in the period; a deal won and then reopened is open, not won.
+- Win rate = won ÷ (won + lost), of the deals closed in the period.
+- Money sums amounts in the house currency only (see analytics/money.py).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils.translation import gettext_lazy as _
+
+from lejek.analytics.figures import drill_url, figure
+from lejek.analytics.figures.funnel import funnel_pipeline, funnel_stages
+from lejek.analytics.money import in_house, label_missing, median, note_left_out, share, total
+from lejek.analytics.scope import Scope
+from lejek.analytics.tables import Chart, Column, Table
+from lejek.pipeline.models import Deal
+
+CENT = Decimal("0.01")
+
+
+def closed_in_period(scope: Scope) -> QuerySet[Deal]:
+    return scope.deals().filter(closed_at__gte=scope.since, closed_at__lt=scope.until)
+
+
+def won_in_period(scope: Scope) -> QuerySet[Deal]:
+    return closed_in_period(scope).filter(stage__is_won=True)
+
+
+def lost_in_period(scope: Scope) -> QuerySet[Deal]:
+    return closed_in_period(scope).filter(stage__is_lost=True)
+
+
+def _summary_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
+    if row == "lost":
+        return lost_in_period(scope)
+    if row in ("won", "revenue", "average", "median"):
+        return won_in_period(scope)
+    if row == "win_rate":
+        return closed_in_period(scope).filter(Q(stage__is_won=True) | Q(stage__is_lost=True))
+    return Deal.objects.none()
+
+
+@figure("win_rate", section="revenue", drill=_summary_drill)
+def win_rate(scope: Scope) -> Table:
+    """Deals won and lost in the period, the win rate, and what a won deal is worth."""
+    won = won_in_period(scope)
+    counts = closed_in_period(scope).aggregate(
+        won=Count("pk", filter=Q(stage__is_won=True)),
+        lost=Count("pk", filter=Q(stage__is_lost=True)),
+    )
+    money = won.filter(in_house(scope)).aggregate(revenue=Sum("amount"), average=Avg("amount"))
+    table = Table(
+        key="win_rate",
+        title=_("Wins and losses in the period"),
+        columns=[Column("metric", _("Figure"), "text"), Column("value", _("Value"), "number")],
+    )
+    rows = [
+        ("won", _("Deals won"), counts["won"]),
+        ("lost", _("Deals lost"), counts["lost"]),
+        ("win_rate", _("Win rate (%)"), share(counts["won"], counts["won"] + counts["lost"])),
+        ("revenue", _("Won revenue"), money["revenue"] or 0),
+        ("average", _("Average won deal"), money["average"]),
+        ("median", _("Median won deal"), median(won.filter(in_house(scope)), "amount")),
+    ]
+    for i, (key, label, value) in enumerate(rows):
+        table.rows.append({"metric": label, "value": value, "key": key})
+        table.links[i] = {"value": drill_url(scope, "win_rate", key, "value")}
+    note_left_out(table, won, scope)
+    return table
+
+
+def _reason_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
+    return lost_in_period(scope).filter(lost_reason=row)
+
+
+@figure("lost_reasons", section="revenue", drill=_reason_drill)
+def lost_reasons(scope: Scope) -> Table:
+    """Why deals were lost in the period: how many, their share, and the value lost."""
+    lost = lost_in_period(scope)
+    rows = (
+        lost.order_by()
+        .values("lost_reason")
+        .annotate(n=Count("pk"), value=Sum("amount", filter=in_house(scope)))
+        .order_by("-n", "lost_reason")
+    )
+    everything = sum(row["n"] for row in rows)
+    table = Table(
+        key="lost_reasons",
+        title=_("Lost reasons"),
+        columns=[
+            Column("reason", _("Reason"), "text"),
+            Column("deals", _("Deals")),
+            Column("share", _("Share (%)"), "percent"),
+            Column("value", _("Value lost"), "money"),
+        ],
+        chart=Chart("bar", "reason", ("deals",)),
+    )
+    for i, row in enumerate(rows):
+        table.rows.append(
+            {
+                "reason": label_missing(row["lost_reason"]),
+                "deals": row["n"],
+                "share": share(row["n"], everything),
+                "value": row["value"] or 0,
+            }
+        )
+        table.links[i] = {"deals": drill_url(scope, "lost_reasons", row["lost_reason"], "deals")}
+    note_left_out(table, lost, scope)
+    return table
+
+
+def _open_in_stage(scope: Scope, row: str) -> QuerySet[Deal]:
+    if not row.isdigit():
+        return Deal.objects.none()
+    return scope.deals().filter(stage_id=int(row), stage__is_won=False, stage__is_lost=False)
+
+
+@figure(
+    "pipeline_value",
+    section="revenue",
+    drill=lambda scope, row, column: _open_in_stage(scope, row),
+)
+def pipeline_value(scope: Scope) -> Table:
+    """Open deals per stage now: how many, their value, and their value weighted by the
+    stage's win probability."""
+    pipeline = funnel_pipeline(scope)
+    table = Table(
+        key="pipeline_value",
+        title=_("Open pipeline per stage (now)"),
+        columns=[
+            Column("stage", _("Stage"), "text"),
+            Column("deals", _("Open deals")),
+            Column("value", _("Value"), "money"),
+            Column("weighted", _("Weighted value"), "money"),
+        ],
+        chart=Chart("bar", "stage", ("value", "weighted")),
+    )
+    if pipeline is None:
+        return table
+    open_deals = scope.deals().filter(pipeline=pipeline).open()
+    per_stage = {
+        row["stage"]: row
+        for row in open_deals.order_by()
+        .values("stage")
+        .annotate(n=Count("pk"), value=Sum("amount", filter=in_house(scope)))
+    }
+    stages = [stage for stage in funnel_stages(pipeline) if not stage.is_won]
+    for i, stage in enumerate(stages):
+        row = per_stage.get(stage.pk, {})
+        value = row.get("value") or Decimal(0)
+        table.rows.append(
+            {
+                "stage": stage.name,
+                "deals": row.get("n", 0),
+                "value": value,
+                # One probability per stage: the weighted sum is the stage's sum times it.
+                "weighted": (value * stage.probability / 100).quantize(CENT),
+            }
+        )
+        table.links[i] = {"deals": drill_url(scope, "pipeline_value", stage.pk, "deals")}
+    table.footer = {
+        "stage": _("Total"),
+        "deals": sum(r["deals"] for r in table.rows),
+        "value": sum(r["value"] for r in table.rows),
+        "weighted": sum(r["weighted"] for r in table.rows),
+    }
+    table.notes.append(_("Pipeline: %(name)s") % {"name": pipeline.name})
+    note_left_out(table, open_deals, scope)
+    return table
+
+
+def _won_bucket_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
+    import datetime
+
+    try:
+        start = datetime.date.fromisoformat(row)
+    except ValueError:
+        return Deal.objects.none()
+    trunc = TruncWeek if scope.grain == "week" else TruncMonth
+    return won_in_period(scope).annotate(bucket=trunc("closed_at")).filter(bucket__date=start)
+
+
+@figure("won_per_period", section="revenue", drill=_won_bucket_drill)
+def won_per_period(scope: Scope) -> Table:
+    """Deals won and revenue won in each week or month of the period."""
+    trunc = TruncWeek if scope.grain == "week" else TruncMonth
+    won = won_in_period(scope)
+    rows = (
+        won.annotate(bucket=trunc("closed_at"))
+        .order_by()
+        .values("bucket")
+        .annotate(n=Count("pk"), revenue=Sum("amount", filter=in_house(scope)))
+        .order_by("bucket")
+    )
+    table = Table(
+        key="won_per_period",
+        title=_("Won per period"),
+        columns=[
+            Column("period", _("Period"), "date"),
+            Column("deals", _("Deals won")),
+            Column("revenue", _("Revenue"), "money"),
+        ],
+        chart=Chart("bar", "period", ("revenue",)),
+    )
+    for i, row in enumerate(rows):
+        day = row["bucket"].date()
+        table.rows.append({"period": day, "deals": row["n"], "revenue": row["revenue"] or 0})
+        table.links[i] = {"deals": drill_url(scope, "won_per_period", day.isoformat(), "deals")}
+    table.footer = {
+        "period": _("Total"),
+        "deals": sum(r["deals"] for r in table.rows),
+        "revenue": total(won, scope),
+    }
+    note_left_out(table, won, scope)
+    return table

@@ -1,0 +1,273 @@
+"""Which records a report counts: the period, the filters in the URL, and who is asking.
+
+Every figure reads its deals, leads and stage changes through a `Scope`, so the filters and
+the visibility rules (a rep sees their own figures, a manager their teams') are applied in
+one place, identically on the dashboard, in the API and in the exports.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lejek.leads.models import Campaign, Lead, LeadStatusChange, Source
+from lejek.pipeline.models import Deal, Pipeline, StageChange
+from lejek.users.models import Role, Team, User
+
+PERIODS = [
+    ("12m", _("Last 12 months")),
+    ("month", _("This month")),
+    ("30d", _("Last 30 days")),
+    ("quarter", _("This quarter")),
+    ("last_quarter", _("Last quarter")),
+    ("year", _("This year")),
+    ("last_year", _("Last year")),
+    ("custom", _("Custom")),
+]
+GRAINS = [("month", _("Month")), ("week", _("Week"))]
+
+
+@dataclass(frozen=True)
+class Scope:
+    user: User
+    start: datetime.date  # first day of the period
+    end: datetime.date  # last day of the period (included)
+    grain: str = "month"
+    pipeline: Pipeline | None = None
+    team: Team | None = None
+    owner: User | None = None
+    source: Source | None = None
+    campaign: Campaign | None = None
+    # A custom-field segment: (key, value) of a lead or deal custom field.
+    segment: tuple[str, str] | None = None
+    period: str = "12m"
+
+    # The period ------------------------------------------------------------------------------
+
+    @property
+    def since(self) -> datetime.datetime:
+        """The first moment of the period (midnight, site time zone)."""
+        return _midnight(self.start)
+
+    @property
+    def until(self) -> datetime.datetime:
+        """The first moment after the period."""
+        return _midnight(self.end + datetime.timedelta(days=1))
+
+    @property
+    def currency(self) -> str:
+        """Money figures sum amounts in this currency only; other currencies are noted."""
+        return settings.LEJEK_CURRENCY
+
+    # The records ------------------------------------------------------------------------------
+
+    def deals(self) -> QuerySet[Deal]:
+        """Deals the user may see that match the filters (any date: figures add their own)."""
+        rows = Deal.objects.visible_to(self.user)
+        if self.pipeline is not None:
+            rows = rows.filter(pipeline=self.pipeline)
+        rows = rows.filter(self._owned_filter())
+        if self.source is not None:
+            rows = rows.filter(source=self.source)
+        if self.campaign is not None:
+            rows = rows.filter(lead__campaign=self.campaign)
+        if self.segment is not None:
+            key, value = self.segment
+            rows = rows.filter(
+                Q(**{f"custom__{key}": value}) | Q(**{f"lead__custom__{key}": value})
+            )
+        return rows
+
+    def leads(self) -> QuerySet[Lead]:
+        """Leads the user may see that match the filters (the pipeline filter does not apply)."""
+        rows = Lead.objects.visible_to(self.user).filter(self._owned_filter())
+        if self.source is not None:
+            rows = rows.filter(source=self.source)
+        if self.campaign is not None:
+            rows = rows.filter(campaign=self.campaign)
+        if self.segment is not None:
+            key, value = self.segment
+            rows = rows.filter(**{f"custom__{key}": value})
+        return rows
+
+    def stage_changes(self) -> QuerySet[StageChange]:
+        return StageChange.objects.filter(deal__in=self.deals().values("pk"))
+
+    def status_changes(self) -> QuerySet[LeadStatusChange]:
+        return LeadStatusChange.objects.filter(lead__in=self.leads().values("pk"))
+
+    def _owned_filter(self) -> Q:
+        condition = Q()
+        if self.team is not None:
+            condition &= Q(team=self.team)
+        if self.owner is not None:
+            condition &= Q(owner=self.owner)
+        return condition
+
+    def is_filtered_for_deals(self) -> bool:
+        """Whether deals() is narrower than everything the user sees."""
+        return any(
+            value is not None
+            for value in (
+                self.pipeline,
+                self.team,
+                self.owner,
+                self.source,
+                self.campaign,
+                self.segment,
+            )
+        )
+
+    # The URL ----------------------------------------------------------------------------------
+
+    def params(self) -> dict[str, str]:
+        """The filters as URL parameters: a view that can be shared is a link."""
+        params = {"period": self.period, "grain": self.grain}
+        if self.period == "custom":
+            params |= {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        for name in ("pipeline", "team", "owner", "source", "campaign"):
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = str(value.pk)
+        if self.segment is not None:
+            params["segment"] = f"{self.segment[0]}={self.segment[1]}"
+        return params
+
+    def query_string(self, **extra: str) -> str:
+        return urlencode(self.params() | extra)
+
+    def previous(self) -> Scope:
+        """The same filters over the period just before this one, as long."""
+        length = self.end - self.start
+        end = self.start - datetime.timedelta(days=1)
+        return replace(self, start=end - length, end=end, period="custom")
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+def period_bounds(period: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of a named period, as seen on `today`."""
+    first_of_month = today.replace(day=1)
+    quarter_start = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    if period == "month":
+        return first_of_month, today
+    if period == "30d":
+        return today - datetime.timedelta(days=29), today
+    if period == "quarter":
+        return quarter_start, today
+    if period == "last_quarter":
+        end = quarter_start - datetime.timedelta(days=1)
+        return end.replace(month=(end.month - 1) // 3 * 3 + 1, day=1), end
+    if period == "year":
+        return today.replace(month=1, day=1), today
+    if period == "last_year":
+        return datetime.date(today.year - 1, 1, 1), datetime.date(today.year - 1, 12, 31)
+    # "12m": the twelve whole months up to and including this one.
+    start_month = first_of_month.month - 11
+    start_year = first_of_month.year + (start_month - 1) // 12
+    start_month = (start_month - 1) % 12 + 1
+    return datetime.date(start_year, start_month, 1), today
+
+
+class ScopeForm(forms.Form):
+    """The dashboard's filters; every field optional, bad values reported next to the field."""
+
+    period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
+    start = forms.DateField(label=_("From"), required=False)
+    end = forms.DateField(label=_("To"), required=False)
+    grain = forms.ChoiceField(label=_("Per"), choices=GRAINS, required=False)
+    pipeline = forms.ModelChoiceField(
+        label=_("Pipeline"), queryset=Pipeline.objects.all(), required=False
+    )
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False)
+    owner = forms.ModelChoiceField(
+        label=_("Rep"), queryset=User.objects.filter(is_active=True), required=False
+    )
+    source = forms.ModelChoiceField(
+        label=_("Source"), queryset=Source.objects.all(), required=False
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"), queryset=Campaign.objects.all(), required=False
+    )
+    segment = forms.CharField(
+        label=_("Segment"),
+        required=False,
+        max_length=200,
+        help_text=_("A custom field and its value, e.g. industry=IT"),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.role not in (Role.ADMIN, Role.MARKETING):
+            teams = Team.objects.filter(pk__in=user.team_ids)
+            self.fields["team"].queryset = teams
+            if user.role == Role.REP:
+                self.fields["owner"].queryset = User.objects.filter(pk=user.pk)
+            else:
+                self.fields["owner"].queryset = User.objects.filter(
+                    Q(pk=user.pk) | Q(teams__in=user.team_ids), is_active=True
+                ).distinct()
+
+    def clean_segment(self) -> tuple[str, str] | None:
+        text = (self.cleaned_data.get("segment") or "").strip()
+        if not text:
+            return None
+        key, sep, value = text.partition("=")
+        key = key.strip()
+        if not sep or not key or not key.replace("_", "").replace("-", "").isalnum():
+            raise forms.ValidationError(_("Write the segment as field=value, e.g. industry=IT."))
+        return key, value.strip()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "custom":
+            if not data.get("start") or not data.get("end"):
+                raise forms.ValidationError(_("Give both dates of a custom period."))
+            if data["start"] > data["end"]:
+                self.add_error("end", _("The period cannot end before it starts."))
+        return data
+
+    def scope(self) -> Scope:
+        """The scope the form describes; call after is_valid() (invalid fields are ignored)."""
+        data = getattr(self, "cleaned_data", {})
+        period = data.get("period") or "12m"
+        today = timezone.localdate()
+        if period == "custom" and data.get("start") and data.get("end"):
+            start, end = data["start"], data["end"]
+            if start > end:
+                start, end = period_bounds("12m", today)
+                period = "12m"
+        else:
+            if period == "custom":
+                period = "12m"
+            start, end = period_bounds(period, today)
+        return Scope(
+            user=self.user,
+            start=start,
+            end=end,
+            grain=data.get("grain") or "month",
+            pipeline=data.get("pipeline"),
+            team=data.get("team"),
+            owner=data.get("owner"),
+            source=data.get("source"),
+            campaign=data.get("campaign"),
+            segment=data.get("segment"),
+            period=period,
+        )
+
+
+def scope_from(params, user: User) -> tuple[Scope, ScopeForm]:
+    """The scope of a request's parameters, and the bound form (with its errors)."""
+    form = ScopeForm(params or None, user=user)
+    form.is_valid()
+    return form.scope(), form

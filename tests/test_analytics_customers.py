@@ -1,0 +1,125 @@
+"""Customer lifetime value, historical and predicted, against a hand computation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from lejek.analytics.figures import FIGURES, compute
+from lejek.analytics.figures.customers import predicted_clv
+from lejek.leads.services import source_create
+from lejek.pipeline.models import Deal
+from tests.analytics_history import deal_history
+from tests.factories import make_company, make_contact
+from tests.test_analytics_funnel import year_scope
+
+
+@pytest.fixture
+def customers(admin, pipeline):
+    deals = deal_history(admin, pipeline, count=60, seed=31)
+    companies = [make_company(admin) for _ in range(5)]
+    person = make_contact(admin)
+    web = source_create(actor=admin, name="Web")
+    fair = source_create(actor=admin, name="Fair")
+    for n, deal in enumerate(deals):
+        company = companies[n % len(companies)] if n % 7 else None
+        Deal.objects.filter(pk=deal.pk).update(
+            company=company,
+            contact=person if company is None else None,
+            source=web if n % 2 else fair,
+        )
+    return deals
+
+
+def won_in_house():
+    return [
+        d
+        for d in Deal.objects.select_related("stage")
+        if d.stage.is_won and d.currency == "PLN" and d.amount is not None
+    ]
+
+
+def customer_of(deal):
+    return ("company", deal.company_id) if deal.company_id else ("contact", deal.contact_id)
+
+
+def by_customer(deals):
+    grouped = defaultdict(list)
+    for deal in deals:
+        grouped[customer_of(deal)].append(deal)
+    return grouped
+
+
+def expected_predicted(deals, lifespan_from=None):
+    grouped = by_customer(deals)
+    now = timezone.now()
+    tenure = [
+        (now - min(d.closed_at for d in ds)).total_seconds() / 86400 / 365.25
+        for ds in grouped.values()
+    ]
+    source = by_customer(lifespan_from) if lifespan_from is not None else grouped
+    spans = [
+        (max(d.closed_at for d in ds) - min(d.closed_at for d in ds)).total_seconds()
+        / 86400
+        / 365.25
+        for ds in source.values()
+        if len(ds) > 1
+    ]
+    return predicted_clv(
+        sum(d.amount for d in deals),
+        len(deals),
+        len(grouped),
+        sum(tenure) / len(tenure),
+        sum(spans) / len(spans) if spans else 0,
+    )
+
+
+def test_historical_and_predicted_clv(admin, customers):
+    won = won_in_house()
+    grouped = by_customer(won)
+    assert any(len(ds) > 1 for ds in grouped.values()), "some customers bought again"
+    table = compute("clv_summary", year_scope(admin))
+    values = [row["value"] for row in table.rows]
+    revenue = sum(d.amount for d in won)
+    assert values[:3] == [len(grouped), len(won), revenue]
+    assert values[3] == (revenue / len(grouped)).quantize(Decimal("0.01"))
+    assert values[4] == expected_predicted(won)
+
+
+def test_predicted_clv_formula_by_hand():
+    # 10 purchases worth 50,000 by 4 customers, 2 years on average since their first
+    # purchase, repeat buyers stay 3 years: 5,000 * (10 / 4 / 2) * 3 = 18,750.
+    assert predicted_clv(Decimal(50_000), 10, 4, 2.0, 3.0) == Decimal("18750.00")
+    # Short histories count as one year: 5,000 * 2.5 * 1.
+    assert predicted_clv(Decimal(50_000), 10, 4, 0.2, 0.1) == Decimal("12500.00")
+    assert predicted_clv(Decimal(0), 0, 0, None, None) is None
+
+
+def test_clv_per_source(admin, customers):
+    table = compute("clv_by_source", year_scope(admin))
+    won = won_in_house()
+    rows = {row["name"]: row for row in table.rows}
+    for name in ("Web", "Fair"):
+        mine = [d for d in won if d.source.name == name]
+        grouped = by_customer(mine)
+        assert rows[name]["customers"] == len(grouped)
+        assert rows[name]["revenue"] == sum(d.amount for d in mine)
+        assert rows[name]["historical"] == (sum(d.amount for d in mine) / len(grouped)).quantize(
+            Decimal("0.01")
+        )
+        assert rows[name]["predicted"] == expected_predicted(mine, lifespan_from=won)
+
+
+def test_top_customers_and_their_drill(admin, customers):
+    scope = year_scope(admin)
+    table = compute("top_customers", scope)
+    grouped = by_customer(won_in_house())
+    best = max(grouped.values(), key=lambda ds: sum(d.amount for d in ds))
+    assert table.rows[0]["revenue"] == sum(d.amount for d in best)
+    assert table.rows[0]["purchases"] == len(best)
+    kind, pk = customer_of(best[0])
+    drill = FIGURES["top_customers"].drill
+    assert drill(scope, f"{kind}:{pk}", "purchases").count() >= len(best)
