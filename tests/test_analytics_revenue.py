@@ -105,11 +105,12 @@ def test_won_revenue_per_month(admin, deals):
             expected[month][0] += 1
             if in_house(d):
                 expected[month][1] += d.amount
-    got = {row["period"]: [row["deals"], row["revenue"]] for row in table.rows}
+    got = {row["period"]: [row["deals"], row["revenue"]] for row in table.rows if row["deals"]}
     assert got == dict(expected)
-    month = table.rows[0]["period"].isoformat()
+    assert [row["period"] for row in table.rows] == scope.buckets()
+    busiest = max(range(len(table.rows)), key=lambda i: table.rows[i]["deals"])
     drill = FIGURES["won_per_period"].drill
-    assert drill(scope, month, "deals").count() == table.rows[0]["deals"]
+    assert drill(scope, str(busiest), "deals").count() == table.rows[busiest]["deals"]
 
 
 def test_cycle_length_mean_median_and_distribution(admin, deals):

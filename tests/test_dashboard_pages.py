@@ -390,8 +390,9 @@ def test_export_with_a_chart_only_figure_keeps_dates_as_dates(client_for, admin,
     )
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert len(rows) == 2  # the header and this month
-    assert rows[1][0].date() == timezone.localdate().replace(day=1)
+    assert len(rows) == 13  # the header and the twelve months of the default period
+    assert rows[-1][0].date() == timezone.localdate().replace(day=1)
+    assert sum(rows[-1][1:]) > 0  # this month's leads
 
 
 def test_export_of_a_broken_figure_says_so(client_for, admin, monkeypatch):

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -98,10 +98,66 @@ class Scope:
         return rows
 
     def stage_changes(self) -> QuerySet[StageChange]:
-        return StageChange.objects.filter(deal__in=self.deals().values("pk"))
+        return self.only_deals(StageChange.objects.all(), "deal")
 
     def status_changes(self) -> QuerySet[LeadStatusChange]:
-        return LeadStatusChange.objects.filter(lead__in=self.leads().values("pk"))
+        return self.only_leads(LeadStatusChange.objects.all(), "lead")
+
+    def sees_all_deals(self) -> bool:
+        """Whether deals() is every deal: no filter, and a user who sees them all."""
+        return self.user.role in (Role.ADMIN, Role.MARKETING) and not self.is_filtered_for_deals()
+
+    def sees_all_leads(self) -> bool:
+        filtered = any(
+            value is not None
+            for value in (self.team, self.owner, self.source, self.campaign, self.segment)
+        )
+        return self.user.role in (Role.ADMIN, Role.MARKETING) and not filtered
+
+    def only_deals(self, rows: QuerySet, field: str) -> QuerySet:
+        """`rows` whose `field` is a deal in scope; no subquery when that is every deal (a
+        large IN (SELECT ...) costs seconds over a million rows)."""
+        if self.sees_all_deals():
+            return rows
+        return rows.filter(**{f"{field}__in": self.deals().values("pk")})
+
+    def only_leads(self, rows: QuerySet, field: str) -> QuerySet:
+        if self.sees_all_leads():
+            return rows
+        return rows.filter(**{f"{field}__in": self.leads().values("pk")})
+
+    # Weeks or months of the period -------------------------------------------------------------
+
+    def buckets(self) -> list[datetime.date]:
+        """The first day of each week (Monday) or month that the period touches."""
+        if self.grain == "week":
+            day = self.start - datetime.timedelta(days=self.start.weekday())
+            step = datetime.timedelta(days=7)
+            starts = []
+            while day <= self.end:
+                starts.append(day)
+                day += step
+            return starts
+        starts, day = [], self.start.replace(day=1)
+        while day <= self.end:
+            starts.append(day)
+            day = (day + datetime.timedelta(days=32)).replace(day=1)
+        return starts
+
+    def bucket_of(self, field: str, *, dates: bool = False) -> Case:
+        """SQL that numbers the bucket (index into buckets()) a moment falls in.
+
+        Plain comparisons against the buckets' boundaries, which the database evaluates
+        natively; truncating dates in SQL would run a Python function per row on SQLite.
+        """
+        starts = self.buckets()
+        bounds = [*starts[1:], None]
+        whens = [
+            When(**{f"{field}__lt": end if dates else _midnight(end)}, then=Value(i))
+            for i, end in enumerate(bounds)
+            if end is not None
+        ]
+        return Case(*whens, default=Value(len(starts) - 1), output_field=IntegerField())
 
     def _owned_filter(self) -> Q:
         condition = Q()

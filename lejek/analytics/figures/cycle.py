@@ -8,10 +8,18 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django.db import connection
-from django.db.models import Avg, Case, Count, DurationField, ExpressionWrapper, F, Value, When
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +28,7 @@ from lejek.analytics.figures.funnel import funnel_pipeline
 from lejek.analytics.figures.revenue import won_in_period
 from lejek.analytics.money import days_between, median
 from lejek.analytics.scope import Scope
+from lejek.analytics.sql import Days
 from lejek.analytics.tables import Chart, Column, Table
 from lejek.pipeline.models import Deal, StageChange
 
@@ -27,17 +36,15 @@ from lejek.pipeline.models import Deal, StageChange
 BUCKETS = (7, 14, 30, 60, 90, 180, 365)
 
 
-def _days(delta: datetime.timedelta | None) -> float | None:
-    return None if delta is None else round(delta.total_seconds() / 86400, 1)
+def _days(days: float | None) -> float | None:
+    return None if days is None else round(days, 1)
 
 
 def cycles(scope: Scope):
-    """Won deals with `from_created` and `from_contact` durations annotated."""
+    """Won deals with `from_created` and `from_contact` annotated, in days."""
     return won_in_period(scope).annotate(
-        from_created=ExpressionWrapper(F("closed_at") - F("created_at"), DurationField()),
-        from_contact=ExpressionWrapper(
-            F("closed_at") - Coalesce("lead__created_at", "created_at"), DurationField()
-        ),
+        from_created=Days("closed_at", "created_at"),
+        from_contact=Days("closed_at", Coalesce("lead__created_at", "created_at")),
     )
 
 
@@ -62,9 +69,9 @@ def _cycle_drill(scope: Scope, row: str, column: str):
     low, high = bounds
     rows = cycles(scope)
     if low:
-        rows = rows.filter(from_created__gt=datetime.timedelta(days=low))
+        rows = rows.filter(from_created__gt=low)
     if high is not None:
-        rows = rows.filter(from_created__lte=datetime.timedelta(days=high))
+        rows = rows.filter(from_created__lte=high)
     return rows
 
 
@@ -103,10 +110,7 @@ def cycle_length(scope: Scope) -> Table:
 def cycle_distribution(scope: Scope) -> Table:
     """How many deals won in the period took up to a week, two weeks, a month… to win."""
     won = cycles(scope)
-    whens = [
-        When(from_created__lte=datetime.timedelta(days=high), then=Value(i))
-        for i, high in enumerate(BUCKETS)
-    ]
+    whens = [When(from_created__lte=high, then=Value(i)) for i, high in enumerate(BUCKETS)]
     counts = dict(
         won.annotate(bucket=Case(*whens, default=Value(len(BUCKETS))))
         .order_by()
@@ -131,25 +135,31 @@ def cycle_distribution(scope: Scope) -> Table:
     return table
 
 
-def _stays_sql(scope: Scope) -> tuple[str, list]:
-    """Each stay in a stage: the stage, and the days it lasted, for stays ending in the period."""
-    changes = StageChange.objects.filter(deal__in=scope.deals().values("pk"))
-    ids_sql, ids_params = changes.values("pk").query.sql_with_params()
-    table = connection.ops.quote_name(StageChange._meta.db_table)
-    days = days_between("t.left_at", "t.changed_at")
-    sql = f"""
-        SELECT t.to_stage_id, {days} AS days
-        FROM (
-            SELECT s.to_stage_id, s.changed_at,
-                   LEAD(s.changed_at) OVER (PARTITION BY s.deal_id ORDER BY s.changed_at, s.id)
-                   AS left_at
-            FROM {table} s
-            WHERE s.id IN ({ids_sql})
-        ) t
-        WHERE t.left_at >= %s AND t.left_at < %s
+def _stays_sql(scope: Scope, stage_ids: list[int]) -> tuple[str, list]:
+    """Each stay in a stage that ended in the period: the stage and the days it lasted.
+
+    A stay ends with a stage change out of it (its `from_stage`); it began with the deal's
+    change just before, found through the (deal, changed_at) index.
     """
-    adapt = connection.ops.adapt_datetimefield_value
-    return sql, [*ids_params, adapt(scope.since), adapt(scope.until)]
+    before = StageChange.objects.filter(deal=OuterRef("deal")).filter(
+        Q(changed_at__lt=OuterRef("changed_at"))
+        | Q(changed_at=OuterRef("changed_at"), pk__lt=OuterRef("pk"))
+    )
+    ends = StageChange.objects.filter(
+        changed_at__gte=scope.since, changed_at__lt=scope.until, from_stage__in=stage_ids
+    )
+    stays = (
+        scope.only_deals(ends, "deal")
+        .annotate(
+            stage=F("from_stage"),
+            left_at=F("changed_at"),
+            entered=Subquery(before.order_by("-changed_at", "-pk").values("changed_at")[:1]),
+        )
+        .values("stage", "left_at", "entered")
+    )
+    sql, params = stays.query.sql_with_params()
+    days = days_between("x.left_at", "x.entered")
+    return f"SELECT x.stage AS stage, {days} AS days FROM ({sql}) x", list(params)
 
 
 @figure("time_in_stage", section="cycle")
@@ -169,14 +179,13 @@ def time_in_stage(scope: Scope) -> Table:
     )
     if pipeline is None:
         return table
-    stays, params = _stays_sql(scope)
-    sql = f"""
-        SELECT to_stage_id, COUNT(*), AVG(days) FROM ({stays}) x GROUP BY to_stage_id
-    """
+    stages = list(pipeline.stages.filter(is_won=False, is_lost=False).order_by("position"))
+    stays, params = _stays_sql(scope, [stage.pk for stage in stages])
+    sql = f"SELECT stage, COUNT(*), AVG(days) FROM ({stays}) s GROUP BY stage"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         per_stage = {stage: (n, mean) for stage, n, mean in cursor.fetchall()}
-    for stage in pipeline.stages.filter(is_won=False, is_lost=False).order_by("position"):
+    for stage in stages:
         n, mean = per_stage.get(stage.pk, (0, None))
         table.rows.append(
             {
@@ -194,7 +203,7 @@ def _median_stay(stays: str, params: list, stage_id: int, n: int) -> float | Non
     if not n:
         return None
     sql = f"""
-        SELECT days FROM ({stays}) x WHERE to_stage_id = %s ORDER BY days
+        SELECT days FROM ({stays}) s WHERE stage = %s ORDER BY days
         LIMIT {2 - n % 2} OFFSET {(n - 1) // 2}
     """
     with connection.cursor() as cursor:

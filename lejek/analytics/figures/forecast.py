@@ -18,8 +18,19 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -28,7 +39,7 @@ from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.money import in_house, note_left_out
 from lejek.analytics.scope import Scope
 from lejek.analytics.tables import Chart, Column, Table
-from lejek.pipeline.models import Deal, Stage, StageChange
+from lejek.pipeline.models import Deal, Stage
 
 AHEAD = 6
 BEHIND = 6
@@ -43,7 +54,7 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
 def history_win_rates(scope: Scope) -> dict[int, float]:
     """Per stage: won ÷ (won + lost) among closed deals that were ever in it (0-1)."""
     rows = (
-        StageChange.objects.filter(deal__in=scope.deals().values("pk"))
+        scope.stage_changes()
         .order_by()
         .values("to_stage")
         .annotate(
@@ -68,8 +79,14 @@ def _open_ahead(scope: Scope, this_month: datetime.date) -> QuerySet[Deal]:
     )
 
 
-def _month_of(deal_close: datetime.date, this_month: datetime.date) -> datetime.date:
-    return max(deal_close.replace(day=1), this_month)
+def _month_index(field: str, starts: list[datetime.date], *, dates: bool = False) -> Case:
+    """Which of the months starting at `starts` a value falls in (earlier ones: the first),
+    by plain comparisons the database evaluates itself."""
+    whens = [
+        When(**{f"{field}__lt": end if dates else _midnight(end)}, then=Value(i))
+        for i, end in enumerate(starts[1:])
+    ]
+    return Case(*whens, default=Value(len(starts) - 1), output_field=IntegerField())
 
 
 def _forecast_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
@@ -79,7 +96,11 @@ def _forecast_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
         return Deal.objects.none()
     this_month = timezone.localdate().replace(day=1)
     if column == "won":
-        return scope.deals().won().annotate(month=TruncMonth("closed_at")).filter(month__date=month)
+        return (
+            scope.deals()
+            .won()
+            .filter(closed_at__gte=_midnight(month), closed_at__lt=_midnight(_add_months(month, 1)))
+        )
     rows = _open_ahead(scope, this_month)
     if month == this_month:
         return rows.filter(expected_close_date__lt=_add_months(month, 1))
@@ -96,8 +117,9 @@ def forecast(scope: Scope) -> Table:
     ahead = _open_ahead(scope, this_month)
     per_month = defaultdict(lambda: defaultdict(Decimal))
     counts = defaultdict(int)
+    future = months[BEHIND:]
     grouped = (
-        ahead.annotate(month=TruncMonth("expected_close_date"))
+        ahead.annotate(month=_month_index("expected_close_date", future, dates=True))
         .order_by()
         .values("month", "stage", "stage__probability")
         .annotate(
@@ -116,7 +138,7 @@ def forecast(scope: Scope) -> Table:
         )
     )
     for row in grouped:  # one row per (month, stage): a few dozen, not one per deal
-        month = _month_of(_as_date(row["month"]), this_month)
+        month = future[row["month"]]  # deals already past their date are in this month
         value = row["value"] or Decimal(0)
         unscored = value - (row["scored_value"] or Decimal(0))
         rate = Decimal(str(rates.get(row["stage"], 0)))
@@ -126,17 +148,18 @@ def forecast(scope: Scope) -> Table:
         sums["stage"] += value * row["stage__probability"] / 100
         sums["history"] += value * rate
         sums["predictive"] += Decimal(str(row["predicted"] or 0)) + unscored * rate
+    past = months[: BEHIND + 1]
     won = dict(
         scope.deals()
         .won()
         .filter(closed_at__gte=_midnight(months[0]), closed_at__lt=_midnight(this_month))
         .filter(in_house(scope))
-        .annotate(month=TruncMonth("closed_at"))
+        .annotate(month=_month_index("closed_at", past))
         .order_by()
         .values_list("month")
         .annotate(s=Sum("amount"))
     )
-    won = {_as_date(month): amount for month, amount in won.items()}
+    won = {past[index]: amount for index, amount in won.items()}
     table = Table(
         key="forecast",
         title=_("Forecast by month of expected close, and what was won"),
@@ -187,10 +210,6 @@ def forecast(scope: Scope) -> Table:
 
 def _cents(value) -> Decimal:
     return (value or Decimal(0)).quantize(CENT)
-
-
-def _as_date(value) -> datetime.date:
-    return value.date() if isinstance(value, datetime.datetime) else value
 
 
 def _midnight(day: datetime.date) -> datetime.datetime:

@@ -14,7 +14,6 @@ Definitions (docs/metrics.md explains them with examples):
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
@@ -237,12 +236,13 @@ def deal_funnel(scope: Scope) -> Table:
 
 
 def _moves_in_period(scope: Scope, pipeline: Pipeline) -> QuerySet[StageChange]:
-    return StageChange.objects.filter(
-        deal__in=scope.deals().filter(pipeline=pipeline).values("pk"),
+    moves = StageChange.objects.filter(
+        from_stage__pipeline=pipeline,
         changed_at__gte=scope.since,
         changed_at__lt=scope.until,
         from_stage__isnull=False,
     )
+    return scope.only_deals(moves, "deal")
 
 
 def _transition_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
@@ -320,25 +320,20 @@ def deal_transitions(scope: Scope) -> Table:
     return table
 
 
-def _trunc(scope: Scope, field: str):
-    return (TruncWeek if scope.grain == "week" else TruncMonth)(field)
-
-
 @figure("lead_statuses_over_time", section="funnel")
 def lead_statuses_over_time(scope: Scope) -> Table:
     """How many leads entered each lifecycle status, per week or month of the period."""
     changes = scope.status_changes().filter(changed_at__gte=scope.since, changed_at__lt=scope.until)
     rows = (
-        changes.annotate(bucket=_trunc(scope, "changed_at"))
+        changes.annotate(bucket=scope.bucket_of("changed_at"))
         .order_by()
         .values_list("bucket", "to_status")
         .annotate(n=Count("lead", distinct=True))
     )
     statuses = [*LEAD_STEPS, Lead.Status.DISQUALIFIED]
     grid: dict = {}
-    for bucket, status, n in rows:
-        day = bucket.date() if hasattr(bucket, "date") else bucket
-        grid.setdefault(day, {})[status] = n
+    for bucket, status, n in rows:  # one row per (period, status): a few dozen
+        grid.setdefault(bucket, {})[status] = n
     table = Table(
         key="lead_statuses_over_time",
         title=_("Leads entering each status"),
@@ -348,6 +343,7 @@ def lead_statuses_over_time(scope: Scope) -> Table:
         ],
         chart=Chart("bar", "period", tuple(status.value for status in statuses)),
     )
-    for day in sorted(grid):
-        table.rows.append({"period": day, **{s.value: grid[day].get(s, 0) for s in statuses}})
+    for i, start in enumerate(scope.buckets()):
+        counts = grid.get(i, {})
+        table.rows.append({"period": start, **{s.value: counts.get(s, 0) for s in statuses}})
     return table

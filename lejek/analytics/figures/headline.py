@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Avg, Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
@@ -12,6 +12,7 @@ from lejek.analytics.figures.funnel import cohort_leads
 from lejek.analytics.figures.revenue import closed_in_period
 from lejek.analytics.money import in_house, share
 from lejek.analytics.scope import Scope
+from lejek.analytics.sql import Days
 from lejek.analytics.tables import Column, Table
 
 
@@ -20,10 +21,7 @@ def _numbers(scope: Scope) -> dict:
         won=Count("pk", filter=Q(stage__is_won=True)),
         lost=Count("pk", filter=Q(stage__is_lost=True)),
         revenue=Sum("amount", filter=Q(stage__is_won=True) & in_house(scope)),
-        cycle=Avg(
-            ExpressionWrapper(F("closed_at") - F("created_at"), DurationField()),
-            filter=Q(stage__is_won=True),
-        ),
+        cycle=Avg(Days("closed_at", "created_at"), filter=Q(stage__is_won=True)),
     )
     cycle = closed["cycle"]
     return {
@@ -31,7 +29,7 @@ def _numbers(scope: Scope) -> dict:
         "won": closed["won"],
         "revenue": closed["revenue"] or Decimal(0),
         "win_rate": share(closed["won"], closed["won"] + closed["lost"]),
-        "cycle": None if cycle is None else round(cycle.total_seconds() / 86400, 1),
+        "cycle": None if cycle is None else round(cycle, 1),
     }
 
 

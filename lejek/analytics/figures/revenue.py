@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
@@ -176,28 +175,22 @@ def pipeline_value(scope: Scope) -> Table:
 
 
 def _won_bucket_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
-    import datetime
-
-    try:
-        start = datetime.date.fromisoformat(row)
-    except ValueError:
+    if not row.isdigit() or int(row) >= len(scope.buckets()):
         return Deal.objects.none()
-    trunc = TruncWeek if scope.grain == "week" else TruncMonth
-    return won_in_period(scope).annotate(bucket=trunc("closed_at")).filter(bucket__date=start)
+    return won_in_period(scope).alias(bucket=scope.bucket_of("closed_at")).filter(bucket=int(row))
 
 
 @figure("won_per_period", section="revenue", drill=_won_bucket_drill)
 def won_per_period(scope: Scope) -> Table:
     """Deals won and revenue won in each week or month of the period."""
-    trunc = TruncWeek if scope.grain == "week" else TruncMonth
     won = won_in_period(scope)
-    rows = (
-        won.annotate(bucket=trunc("closed_at"))
+    per_bucket = {
+        row["bucket"]: row
+        for row in won.annotate(bucket=scope.bucket_of("closed_at"))
         .order_by()
         .values("bucket")
         .annotate(n=Count("pk"), revenue=Sum("amount", filter=in_house(scope)))
-        .order_by("bucket")
-    )
+    }
     table = Table(
         key="won_per_period",
         title=_("Won per period"),
@@ -208,10 +201,12 @@ def won_per_period(scope: Scope) -> Table:
         ],
         chart=Chart("bar", "period", ("revenue",)),
     )
-    for i, row in enumerate(rows):
-        day = row["bucket"].date()
-        table.rows.append({"period": day, "deals": row["n"], "revenue": row["revenue"] or 0})
-        table.links[i] = {"deals": drill_url(scope, "won_per_period", day.isoformat(), "deals")}
+    for i, start in enumerate(scope.buckets()):
+        row = per_bucket.get(i, {})
+        table.rows.append(
+            {"period": start, "deals": row.get("n", 0), "revenue": row.get("revenue") or 0}
+        )
+        table.links[i] = {"deals": drill_url(scope, "won_per_period", i, "deals")}
     table.footer = {
         "period": _("Total"),
         "deals": sum(r["deals"] for r in table.rows),

@@ -17,9 +17,6 @@ from decimal import Decimal
 from django.db.models import (
     Avg,
     Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
     Q,
     QuerySet,
     Sum,
@@ -31,6 +28,7 @@ from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.figures.funnel import cohort_leads
 from lejek.analytics.money import label_missing, share
 from lejek.analytics.scope import Scope
+from lejek.analytics.sql import Days
 from lejek.analytics.tables import Chart, Column, Table
 from lejek.leads.models import Campaign, Lead, Source
 from lejek.pipeline.models import Deal
@@ -40,12 +38,10 @@ CENT = Decimal("0.01")
 
 
 def _won_deal(scope: Scope, prefix: str = "deals__") -> Q:
-    return Q(
-        **{
-            f"{prefix}stage__is_won": True,
-            f"{prefix}pk__in": scope.deals().values("pk"),
-        }
-    )
+    won = Q(**{f"{prefix}stage__is_won": True})
+    if scope.sees_all_deals():
+        return won
+    return won & Q(**{f"{prefix}pk__in": scope.deals().values("pk")})
 
 
 def _cohort_by(scope: Scope, group: str):
@@ -197,9 +193,7 @@ def reps(scope: Scope) -> Table:
             lost=Count("pk", filter=closed & Q(stage__is_lost=True)),
             revenue=Sum("amount", filter=money),
             average=Avg("amount", filter=money),
-            cycle=Avg(
-                ExpressionWrapper(F("closed_at") - F("created_at"), DurationField()), filter=won
-            ),
+            cycle=Avg(Days("closed_at", "created_at"), filter=won),
         )
     )
     rows = {row["owner"]: row for row in per_owner}
@@ -232,7 +226,7 @@ def reps(scope: Scope) -> Table:
     ordered = sorted(rows.values(), key=lambda row: -(row["revenue"] or 0))
     for i, row in enumerate(ordered):
         rate = row["won"] / (row["won"] + row["lost"]) if row["won"] + row["lost"] else None
-        days = row["cycle"].total_seconds() / 86400 if row["cycle"] is not None else None
+        days = row["cycle"]
         average = row["average"]
         velocity = None
         if rate is not None and average is not None and days:
