@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import include, path, reverse
 from django.utils import timezone
 
 from lejek.leads.models import Handoff, Lead
@@ -193,11 +193,7 @@ def test_each_row_shows_probability_next_action_last_touch_and_one_click_actions
     assert "No lead has a hand-off" not in text
 
 
-def test_accept_is_offered_only_while_a_handoff_is_pending(rep, client_for):
-    try:
-        reverse("lead-accept", args=[1])
-    except NoReverseMatch:
-        pytest.skip("URL name 'lead-accept' is not mounted yet")
+def test_accept_and_reject_are_offered_only_while_a_handoff_is_pending(rep, client_for):
     offered = make_lead(rep, last_name="Offered")
     offer(offered)
     plain = make_lead(rep, last_name="Plain")
@@ -205,7 +201,9 @@ def test_accept_is_offered_only_while_a_handoff_is_pending(rep, client_for):
     text = client_for(rep).get(queue_url()).content.decode()
 
     assert f'action="{reverse("lead-accept", args=[offered.pk])}"' in text
+    assert reverse("lead-reject", args=[offered.pk]) in text
     assert reverse("lead-accept", args=[plain.pk]) not in text
+    assert reverse("lead-reject", args=[plain.pk]) not in text
 
 
 def test_a_pending_handoff_is_shown_and_a_late_one_says_how_late(rep, client_for):

@@ -15,7 +15,7 @@ class Column:
     key: str
     label: str
     # How the value is shown: "text", "int", "number", "money" (house currency), "percent"
-    # (a 0-100 number), "days", "date".
+    # (a 0-100 number), "days", "date", "month" (a month's first day, shown as the month).
     kind: str = "int"
 
 
@@ -83,3 +83,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def period_kind(scope) -> str:
+    """How a week or month column shows its first day: as the month, or as the date."""
+    return "month" if scope.grain == "month" else "date"

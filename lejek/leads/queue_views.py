@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -38,14 +38,6 @@ class QueueRow:
     accept_url: str | None
 
 
-def optional_url(name: str, pk: int) -> str | None:
-    """A link to a page that a deployment may not have yet; the button hides without it."""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return None
-
-
 def queue_row(lead: Lead, now) -> QueueRow:
     probability = lead.win_probability
     return QueueRow(
@@ -54,7 +46,7 @@ def queue_row(lead: Lead, now) -> QueueRow:
         handoff_overdue_days=days_overdue(lead.handoff_due, now) if lead.handoff_overdue else 0,
         percent=None if probability is None else round(probability * 100),
         call_url=reverse("timeline-activity", args=["lead", lead.pk]),
-        accept_url=optional_url("lead-accept", lead.pk) if lead.handoff_due else None,
+        accept_url=reverse("lead-accept", args=[lead.pk]) if lead.handoff_due else None,
     )
 
 

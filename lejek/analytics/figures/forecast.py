@@ -164,7 +164,7 @@ def forecast(scope: Scope) -> Table:
         key="forecast",
         title=_("Forecast by month of expected close, and what was won"),
         columns=[
-            Column("month", _("Month"), "date"),
+            Column("month", _("Month"), "month"),
             Column("deals", _("Open deals")),
             Column("value", _("Value"), "money"),
             Column("weighted_stage", _("Weighted by stage"), "money"),

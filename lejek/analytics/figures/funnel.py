@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.scope import Scope
 from lejek.analytics.sql import furthest_step_counts
-from lejek.analytics.tables import Chart, Column, Table
+from lejek.analytics.tables import Chart, Column, Table, period_kind
 from lejek.leads.models import Lead, LeadStatusChange
 from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange
 
@@ -338,7 +338,7 @@ def lead_statuses_over_time(scope: Scope) -> Table:
         key="lead_statuses_over_time",
         title=_("Leads entering each status"),
         columns=[
-            Column("period", _("Period"), "date"),
+            Column("period", _("Period"), period_kind(scope)),
             *[Column(status.value, status.label) for status in statuses],
         ],
         chart=Chart("bar", "period", tuple(status.value for status in statuses)),

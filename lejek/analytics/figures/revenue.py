@@ -17,7 +17,7 @@ from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.figures.funnel import funnel_pipeline, funnel_stages
 from lejek.analytics.money import in_house, label_missing, median, note_left_out, share, total
 from lejek.analytics.scope import Scope
-from lejek.analytics.tables import Chart, Column, Table
+from lejek.analytics.tables import Chart, Column, Table, period_kind
 from lejek.pipeline.models import Deal
 
 CENT = Decimal("0.01")
@@ -195,7 +195,7 @@ def won_per_period(scope: Scope) -> Table:
         key="won_per_period",
         title=_("Won per period"),
         columns=[
-            Column("period", _("Period"), "date"),
+            Column("period", _("Period"), period_kind(scope)),
             Column("deals", _("Deals won")),
             Column("revenue", _("Revenue"), "money"),
         ],

@@ -60,6 +60,8 @@ def _format(value: Any, kind: str, currency: str | None) -> str:
         return _("%(value)s d") % {"value": _number(value, _decimals(value))}
     if kind == "date" and isinstance(value, datetime.date):
         return formats.date_format(value, "DATE_FORMAT")
+    if kind == "month" and isinstance(value, datetime.date):
+        return formats.date_format(value, "YEAR_MONTH_FORMAT")
     return str(value)
 
 
