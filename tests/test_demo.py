@@ -106,6 +106,22 @@ class TestDemoDataSet:
         assert Source.objects.count() == len(Source.Kind)
         assert Campaign.objects.filter(cost__gt=0).count() == 6
 
+    def test_every_lead_has_the_status_history_that_led_to_its_status(self, demo):
+        from lejek.leads.models import LeadStatusChange
+
+        last = {}
+        for change in LeadStatusChange.objects.order_by("changed_at", "id"):
+            previous = last.get(change.lead_id)
+            assert change.from_status == (previous.to_status if previous else "")
+            if previous:
+                assert change.changed_at >= previous.changed_at
+            last[change.lead_id] = change
+        leads = Lead.objects.all()
+        assert len(last) == leads.count()
+        for lead in leads:
+            assert last[lead.pk].to_status == lead.status
+            assert lead.created_at <= last[lead.pk].changed_at <= lead.updated_at
+
     def test_every_nip_is_valid(self, demo):
         nips = list(Company.objects.exclude(nip="").values_list("nip", flat=True))
         assert len(nips) > Company.objects.count() // 2

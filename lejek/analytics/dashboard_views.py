@@ -85,6 +85,11 @@ class Card:
     def chart_id(self) -> str:
         return f"chart-data-{self.key}"
 
+    @property
+    def is_wide(self) -> bool:
+        """A table of many columns takes the whole width instead of half of it."""
+        return len(self.columns) > 5
+
 
 @dataclass
 class Tile:

@@ -58,7 +58,7 @@ from lejek.demo.scenario import (
     PipelineSpec,
     lead_status_odds,
 )
-from lejek.leads.models import Lead, Source
+from lejek.leads.models import Lead, LeadStatusChange, Source
 from lejek.leads.services import campaign_create, source_create
 from lejek.leads.webforms import webform_create
 from lejek.pipeline.models import Deal, Stage, StageChange
@@ -94,6 +94,7 @@ class DemoBuilder:
         self.leads: list[Lead] = []
         self.deals: list[Deal] = []
         self.changes: list[StageChange] = []
+        self.status_changes: list[LeadStatusChange] = []
         self.activities: list[Activity] = []
         self.tasks: list[Task] = []
         self.comments: list[Comment] = []
@@ -399,6 +400,7 @@ class DemoBuilder:
         else:
             actor = lead.owner
         self._event("lead.created", lead, actor)
+        self._status_path(lead, actor)
         self._lead_history(lead)
         if converted_at:
             self._converted_deal(lead)
@@ -455,6 +457,30 @@ class DemoBuilder:
             owner=contact.owner,
             team=contact.team,
         )
+
+    def _status_path(self, lead: Lead, actor) -> None:
+        """The lifecycle steps that brought the lead to its status, spread evenly from its
+        creation to its last update (no random draws, so the rest of the data stays as it
+        was)."""
+        order = [Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.MQL, Lead.Status.SQL]
+        if lead.status == Lead.Status.DISQUALIFIED:
+            path = [Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.DISQUALIFIED]
+        elif lead.status == Lead.Status.CONVERTED:
+            path = [*order, Lead.Status.CONVERTED]
+        else:
+            path = order[: order.index(lead.status) + 1]
+        span = lead.updated_at - lead.created_at
+        for i, status in enumerate(path):
+            when = lead.created_at + span * (i / max(len(path) - 1, 1))
+            self.status_changes.append(
+                LeadStatusChange(
+                    lead=lead,
+                    from_status=path[i - 1] if i else "",
+                    to_status=status,
+                    changed_at=when,
+                    actor=actor if i == 0 else lead.owner,
+                )
+            )
 
     def _lead_history(self, lead: Lead) -> None:
         """The calls and e-mails that moved a lead along, and the task that is next."""
@@ -728,6 +754,7 @@ class DemoBuilder:
             (Company, self.companies),
             (Contact, self.contacts),
             (Lead, self.leads),
+            (LeadStatusChange, self.status_changes),
             (Deal, self.deals),
             (StageChange, self.changes),
             (Activity, self.activities),
