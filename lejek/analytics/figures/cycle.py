@@ -15,7 +15,6 @@ from django.db.models import (
     Count,
     F,
     OuterRef,
-    Q,
     Subquery,
     Value,
     When,
@@ -141,9 +140,10 @@ def _stays_sql(scope: Scope, stage_ids: list[int]) -> tuple[str, list]:
     A stay ends with a stage change out of it (its `from_stage`); it began with the deal's
     change just before, found through the (deal, changed_at) index.
     """
-    before = StageChange.objects.filter(deal=OuterRef("deal")).filter(
-        Q(changed_at__lt=OuterRef("changed_at"))
-        | Q(changed_at=OuterRef("changed_at"), pk__lt=OuterRef("pk"))
+    # Strictly earlier: two moves of one deal in the same microsecond do not happen in use,
+    # and the plain comparison lets the database walk the index backwards.
+    before = StageChange.objects.filter(
+        deal=OuterRef("deal"), changed_at__lt=OuterRef("changed_at")
     )
     ends = StageChange.objects.filter(
         changed_at__gte=scope.since, changed_at__lt=scope.until, from_stage__in=stage_ids
@@ -153,7 +153,7 @@ def _stays_sql(scope: Scope, stage_ids: list[int]) -> tuple[str, list]:
         .annotate(
             stage=F("from_stage"),
             left_at=F("changed_at"),
-            entered=Subquery(before.order_by("-changed_at", "-pk").values("changed_at")[:1]),
+            entered=Subquery(before.order_by("-changed_at").values("changed_at")[:1]),
         )
         .values("stage", "left_at", "entered")
     )
@@ -181,32 +181,30 @@ def time_in_stage(scope: Scope) -> Table:
         return table
     stages = list(pipeline.stages.filter(is_won=False, is_lost=False).order_by("position"))
     stays, params = _stays_sql(scope, [stage.pk for stage in stages])
-    sql = f"SELECT stage, COUNT(*), AVG(days) FROM ({stays}) s GROUP BY stage"
+    # Count, mean and median per stage in one pass: the median is the mean of the middle one
+    # or two stays of each stage by their rank within it.
+    sql = f"""
+        SELECT stage, COUNT(*), AVG(days),
+               AVG(days) FILTER (WHERE rank_in_stage IN ((stays + 1) / 2, (stays + 2) / 2))
+        FROM (
+            SELECT stage, days,
+                   ROW_NUMBER() OVER (PARTITION BY stage ORDER BY days) AS rank_in_stage,
+                   COUNT(*) OVER (PARTITION BY stage) AS stays
+            FROM ({stays}) s
+        ) t
+        GROUP BY stage
+    """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        per_stage = {stage: (n, mean) for stage, n, mean in cursor.fetchall()}
+        per_stage = {row[0]: row[1:] for row in cursor.fetchall()}
     for stage in stages:
-        n, mean = per_stage.get(stage.pk, (0, None))
+        n, mean, median_days = per_stage.get(stage.pk, (0, None, None))
         table.rows.append(
             {
                 "stage": stage.name,
                 "stays": n,
                 "mean": None if mean is None else round(float(mean), 1),
-                "median": _median_stay(stays, params, stage.pk, n),
+                "median": None if median_days is None else round(float(median_days), 1),
             }
         )
     return table
-
-
-def _median_stay(stays: str, params: list, stage_id: int, n: int) -> float | None:
-    """The median of one stage's stays, by ORDER BY … OFFSET in the database."""
-    if not n:
-        return None
-    sql = f"""
-        SELECT days FROM ({stays}) s WHERE stage = %s ORDER BY days
-        LIMIT {2 - n % 2} OFFSET {(n - 1) // 2}
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, stage_id])
-        middle = [float(days) for (days,) in cursor.fetchall()]
-    return round(sum(middle) / len(middle), 1)

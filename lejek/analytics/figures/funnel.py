@@ -237,7 +237,7 @@ def deal_funnel(scope: Scope) -> Table:
 
 def _moves_in_period(scope: Scope, pipeline: Pipeline) -> QuerySet[StageChange]:
     moves = StageChange.objects.filter(
-        from_stage__pipeline=pipeline,
+        from_stage_id__in=list(pipeline.stages.values_list("pk", flat=True)),
         changed_at__gte=scope.since,
         changed_at__lt=scope.until,
         from_stage__isnull=False,

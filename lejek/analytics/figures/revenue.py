@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.figures.funnel import funnel_pipeline, funnel_stages
-from lejek.analytics.money import in_house, label_missing, median, note_left_out, share, total
+from lejek.analytics.money import in_house, label_missing, median, note_left_out, share
 from lejek.analytics.scope import Scope
 from lejek.analytics.tables import Chart, Column, Table, period_kind
 from lejek.pipeline.models import Deal
@@ -210,7 +210,7 @@ def won_per_period(scope: Scope) -> Table:
     table.footer = {
         "period": _("Total"),
         "deals": sum(r["deals"] for r in table.rows),
-        "revenue": total(won, scope),
+        "revenue": sum(r["revenue"] for r in table.rows),
     }
     note_left_out(table, won, scope)
     return table
