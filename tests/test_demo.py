@@ -122,6 +122,19 @@ class TestDemoDataSet:
             assert last[lead.pk].to_status == lead.status
             assert lead.created_at <= last[lead.pk].changed_at <= lead.updated_at
 
+    def test_marketing_qualified_leads_wait_for_their_reps_answer(self, demo):
+        from lejek.leads.models import Handoff
+
+        waiting = Lead.objects.filter(status=Lead.Status.MQL, owner__isnull=False)
+        assert waiting.exists()
+        handoffs = Handoff.objects.filter(outcome=Handoff.Outcome.PENDING)
+        assert sorted(handoffs.values_list("lead", flat=True)) == sorted(
+            waiting.values_list("pk", flat=True)
+        )
+        for handoff in handoffs.select_related("lead"):
+            assert handoff.owner_id == handoff.lead.owner_id
+            assert handoff.due_at > handoff.offered_at
+
     def test_every_nip_is_valid(self, demo):
         nips = list(Company.objects.exclude(nip="").values_list("nip", flat=True))
         assert len(nips) > Company.objects.count() // 2

@@ -43,6 +43,7 @@ from lejek.demo.scenario import (
     DEMO_PASSWORD,
     DEMO_USERS,
     DURATIONS,
+    HANDOFF_HOURS,
     LEAD_SCORES,
     MARKETING_SOURCES,
     NEW_BUSINESS,
@@ -58,7 +59,7 @@ from lejek.demo.scenario import (
     PipelineSpec,
     lead_status_odds,
 )
-from lejek.leads.models import Lead, LeadStatusChange, Source
+from lejek.leads.models import Handoff, Lead, LeadStatusChange, Source
 from lejek.leads.services import campaign_create, source_create
 from lejek.leads.webforms import webform_create
 from lejek.pipeline.models import Deal, Stage, StageChange
@@ -95,6 +96,7 @@ class DemoBuilder:
         self.deals: list[Deal] = []
         self.changes: list[StageChange] = []
         self.status_changes: list[LeadStatusChange] = []
+        self.handoffs: list[Handoff] = []
         self.activities: list[Activity] = []
         self.tasks: list[Task] = []
         self.comments: list[Comment] = []
@@ -481,6 +483,18 @@ class DemoBuilder:
                     actor=actor if i == 0 else lead.owner,
                 )
             )
+        if lead.status == Lead.Status.MQL and lead.owner is not None:
+            # Handed to its rep when it became marketing-qualified; the older ones are overdue.
+            offered = self.status_changes[-1].changed_at
+            self.handoffs.append(
+                Handoff(
+                    lead=lead,
+                    source=lead.source,
+                    owner=lead.owner,
+                    offered_at=offered,
+                    due_at=offered + datetime.timedelta(hours=HANDOFF_HOURS),
+                )
+            )
 
     def _lead_history(self, lead: Lead) -> None:
         """The calls and e-mails that moved a lead along, and the task that is next."""
@@ -755,6 +769,7 @@ class DemoBuilder:
             (Contact, self.contacts),
             (Lead, self.leads),
             (LeadStatusChange, self.status_changes),
+            (Handoff, self.handoffs),
             (Deal, self.deals),
             (StageChange, self.changes),
             (Activity, self.activities),
