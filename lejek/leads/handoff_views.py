@@ -16,9 +16,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lejek.contacts.forms import save_through
 from lejek.core.errors import ConflictError
 from lejek.core.models import Reason
-from lejek.core.reason_forms import ReasonForm
 from lejek.leads import handoff
 from lejek.leads.handoff_forms import HandoffSettingsForm, PeriodForm
+from lejek.leads.lifecycle_views import reason_page
 from lejek.leads.models import HandoffSettings, Lead
 from lejek.users.models import Role
 
@@ -56,27 +56,19 @@ def lead_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
     if lead.status != Lead.Status.MQL:
         messages.info(request, gettext("This lead is not waiting for sales."))
         return redirect(lead)
-    form = ReasonForm(
-        request.POST or None, kind=Reason.Kind.LEAD_REJECTED, initial={"version": lead.version}
+    return reason_page(
+        request,
+        lead,
+        kind=Reason.Kind.LEAD_REJECTED,
+        act=lambda **answer: handoff.lead_reject(actor=request.user, lead=lead, **answer),
+        done_message=gettext("Rejected: marketing sees your reason."),
+        title=gettext("Reject lead"),
+        intro=gettext(
+            "The lead goes back to marketing as contacted. Marketing sees your reason and "
+            "comment on the lead and in the hand-off report."
+        ),
+        button=gettext("Reject"),
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        done = save_through(
-            form,
-            lambda: handoff.lead_reject(
-                actor=request.user,
-                lead=lead,
-                reason=data["reason"],
-                comment=data["comment"],
-                expected_version=data["version"],
-            ),
-        )
-        if done is not None:
-            messages.info(request, gettext("Rejected: marketing sees your reason."))
-            return redirect(done)
-    context = {"lead": lead, "form": form}
-    status = 400 if form.errors else 200
-    return render(request, "leads/handoff_reject.html", context, status=status)
 
 
 def _hours(duration: datetime.timedelta | None) -> float | None:

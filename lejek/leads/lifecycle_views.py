@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -28,28 +30,49 @@ def _editable_lead(request: HttpRequest, pk: int) -> Lead:
 @require_http_methods(["GET", "POST"])
 def lead_disqualify_view(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _editable_lead(request, pk)
-    form = ReasonForm(
-        request.POST or None, kind=Reason.Kind.LEAD_DISQUALIFIED, initial={"version": lead.version}
+    return reason_page(
+        request,
+        lead,
+        kind=Reason.Kind.LEAD_DISQUALIFIED,
+        act=lambda **answer: lead_disqualify(actor=request.user, lead=lead, **answer),
+        done_message=gettext("The lead is disqualified."),
+        title=gettext("Disqualify lead"),
+        intro=gettext(
+            "The lead leaves the funnel. The reason feeds the reports; the lead can be "
+            "reopened later."
+        ),
+        button=gettext("Disqualify"),
     )
+
+
+def reason_page(
+    request: HttpRequest,
+    lead: Lead,
+    *,
+    kind: str,
+    act: Callable[..., Lead],
+    done_message: str,
+    title: str,
+    intro: str,
+    button: str,
+) -> HttpResponse:
+    """A page asking why (a reason from the `kind` list, and a comment), then doing `act`
+    with `reason`, `comment` and `expected_version`: disqualifying, rejecting a hand-off."""
+    form = ReasonForm(request.POST or None, kind=kind, initial={"version": lead.version})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         done = save_through(
             form,
-            lambda: lead_disqualify(
-                actor=request.user,
-                lead=lead,
-                reason=data["reason"],
-                comment=data["comment"],
-                expected_version=data["version"],
+            lambda: act(
+                reason=data["reason"], comment=data["comment"], expected_version=data["version"]
             ),
         )
         if done is not None:
-            messages.info(request, gettext("The lead is disqualified."))
+            messages.info(request, done_message)
             return redirect(done)
-    context = {"lead": lead, "form": form}
-    return render(
-        request, "leads/lead_disqualify.html", context, status=400 if form.errors else 200
-    )
+    context = {"lead": lead, "form": form, "title": title, "intro": intro, "button": button}
+    status = 400 if form.errors else 200
+    return render(request, "leads/lead_reason.html", context, status=status)
 
 
 @login_required
