@@ -14,7 +14,6 @@ data work (rendering is not included).
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import platform
 import sys
@@ -37,19 +36,14 @@ from django.utils import timezone  # noqa: E402
 
 from lejek.analytics.figures import FIGURES  # noqa: E402
 from lejek.analytics.figures.funnel import LEAD_STEPS, funnel_pipeline, funnel_stages  # noqa: E402
-from lejek.analytics.scope import Scope, scope_from  # noqa: E402
+from lejek.analytics.scope import Scope, midnight, scope_from  # noqa: E402
+from lejek.analytics.sql import days_sql  # noqa: E402
 from lejek.leads.models import Lead, LeadStatusChange  # noqa: E402
 from lejek.pipeline.models import StageChange  # noqa: E402
 from lejek.users.models import Role, User  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 RUNS = 3
-
-
-def days(later: str, earlier: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
-    return f"(julianday({later}) - julianday({earlier}))"
 
 
 def hand_written(scope: Scope) -> dict[str, list[tuple[str, list]]]:
@@ -148,8 +142,8 @@ def hand_written(scope: Scope) -> dict[str, list[tuple[str, list]]]:
         ],
         "cycle_length": [
             (
-                f"""SELECT COUNT(*), AVG({days("d.closed_at", "d.created_at")}),
-                    AVG({days("d.closed_at", "COALESCE(l.created_at, d.created_at)")})
+                f"""SELECT COUNT(*), AVG({days_sql("d.closed_at", "d.created_at")}),
+                    AVG({days_sql("d.closed_at", "COALESCE(l.created_at, d.created_at)")})
                     FROM pipeline_deal d JOIN pipeline_stage s ON s.id = d.stage_id
                     LEFT JOIN leads_lead l ON l.id = d.lead_id
                     WHERE {won_in_period}""",
@@ -161,7 +155,7 @@ def hand_written(scope: Scope) -> dict[str, list[tuple[str, list]]]:
                 f"""SELECT CASE WHEN x <= 7 THEN 0 WHEN x <= 14 THEN 1 WHEN x <= 30 THEN 2
                     WHEN x <= 60 THEN 3 WHEN x <= 90 THEN 4 WHEN x <= 180 THEN 5
                     WHEN x <= 365 THEN 6 ELSE 7 END, COUNT(*) FROM (
-                    SELECT {days("d.closed_at", "d.created_at")} AS x
+                    SELECT {days_sql("d.closed_at", "d.created_at")} AS x
                     FROM pipeline_deal d JOIN pipeline_stage s ON s.id = d.stage_id
                     WHERE {won_in_period}) t GROUP BY 1""",
                 [since, until],
@@ -170,7 +164,7 @@ def hand_written(scope: Scope) -> dict[str, list[tuple[str, list]]]:
         "time_in_stage": [
             (
                 f"""SELECT c.from_stage_id, COUNT(*), AVG({
-                    days(
+                    days_sql(
                         "c.changed_at",
                         "(SELECT MAX(p.changed_at) FROM pipeline_stagechange p "
                         "WHERE p.deal_id = c.deal_id AND p.changed_at < c.changed_at)",
@@ -208,7 +202,7 @@ def hand_written(scope: Scope) -> dict[str, list[tuple[str, list]]]:
                 f"""SELECT COUNT(*) FILTER (WHERE s.is_won = TRUE),
                     COUNT(*) FILTER (WHERE s.is_lost = TRUE),
                     SUM(d.amount) FILTER (WHERE s.is_won = TRUE AND {money}),
-                    AVG({days("d.closed_at", "d.created_at")}) FILTER (WHERE s.is_won = TRUE)
+                    AVG({days_sql("d.closed_at", "d.created_at")}) FILTER (WHERE s.is_won = TRUE)
                     FROM pipeline_deal d JOIN pipeline_stage s ON s.id = d.stage_id
                     WHERE d.closed_at >= %s AND d.closed_at < %s""",
                 [since, until],
@@ -244,7 +238,7 @@ def hand_written(scope: Scope) -> dict[str, list[tuple[str, list]]]:
                     COUNT(*) FILTER (WHERE s.is_lost = TRUE AND d.closed_at >= %s
                                      AND d.closed_at < %s),
                     SUM(d.amount) FILTER (WHERE {won_in_period} AND {money}),
-                    AVG({days("d.closed_at", "d.created_at")}) FILTER (WHERE {won_in_period})
+                    AVG({days_sql("d.closed_at", "d.created_at")}) FILTER (WHERE {won_in_period})
                     FROM pipeline_deal d JOIN pipeline_stage s ON s.id = d.stage_id
                     WHERE d.owner_id IS NOT NULL GROUP BY 1""",
                 [since, until, since, until, since, until, since, until],
@@ -271,13 +265,13 @@ def _customer_sql(money: str) -> dict[str, list[tuple[str, list]]]:
         f"MIN(d.closed_at) AS first_at, MAX(d.closed_at) AS last_at {won} GROUP BY 1, 2"
     )
     summary = (
-        f"SELECT COUNT(*), SUM(n), SUM(revenue), AVG({days('%s', 'first_at')}), "
-        f"AVG(CASE WHEN n > 1 THEN {days('last_at', 'first_at')} END) FROM ({per_customer}) t"
+        f"SELECT COUNT(*), SUM(n), SUM(revenue), AVG({days_sql('%s', 'first_at')}), "
+        f"AVG(CASE WHEN n > 1 THEN {days_sql('last_at', 'first_at')} END) FROM ({per_customer}) t"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     by_group = {
         column: (
-            f"SELECT g, COUNT(*), SUM(n), SUM(revenue), AVG({days('%s', 'first_at')}) FROM ("
+            f"SELECT g, COUNT(*), SUM(n), SUM(revenue), AVG({days_sql('%s', 'first_at')}) FROM ("
             f"SELECT {column} AS g, {customer}, COUNT(*) AS n, SUM(d.amount) AS revenue, "
             f"MIN(d.closed_at) AS first_at {won.replace('WHERE', join + ' WHERE')} "
             "GROUP BY 1, 2, 3) t GROUP BY g"
@@ -293,10 +287,6 @@ def _customer_sql(money: str) -> dict[str, list[tuple[str, list]]]:
         "clv_by_campaign": [(summary, [now]), (by_group["l.campaign_id"], [now])],
         "top_customers": [(f"{per_customer} ORDER BY revenue DESC LIMIT 20", [])],
     }
-
-
-def midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
 def best_of(work: Callable[[], object]) -> float:

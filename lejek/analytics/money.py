@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from lejek.analytics.scope import Scope
 from lejek.analytics.tables import Table
+
+CENT = Decimal("0.01")
 
 
 def in_house(scope: Scope) -> Q:
@@ -47,10 +48,6 @@ def note_left_out(table: Table, deals: QuerySet, scope: Scope) -> None:
         )
 
 
-def total(deals: QuerySet, scope: Scope) -> Decimal:
-    return deals.filter(in_house(scope)).aggregate(s=Sum("amount"))["s"] or Decimal(0)
-
-
 def median(values: QuerySet, field: str):
     """The median of `field` over `values` (non-null), computed by the database.
 
@@ -64,13 +61,6 @@ def median(values: QuerySet, field: str):
     if len(middle) == 1:
         return middle[0]
     return (middle[0] + middle[1]) / 2
-
-
-def days_between(later: str, earlier: str) -> str:
-    """SQL for the days (a fraction) from column `earlier` to column `later`."""
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0"
-    return f"(julianday({later}) - julianday({earlier}))"
 
 
 def share(part, whole) -> float | None:

@@ -54,12 +54,12 @@ class Scope:
     @property
     def since(self) -> datetime.datetime:
         """The first moment of the period (midnight, site time zone)."""
-        return _midnight(self.start)
+        return midnight(self.start)
 
     @property
     def until(self) -> datetime.datetime:
         """The first moment after the period."""
-        return _midnight(self.end + datetime.timedelta(days=1))
+        return midnight(self.end + datetime.timedelta(days=1))
 
     @property
     def currency(self) -> str:
@@ -145,19 +145,8 @@ class Scope:
         return starts
 
     def bucket_of(self, field: str, *, dates: bool = False) -> Case:
-        """SQL that numbers the bucket (index into buckets()) a moment falls in.
-
-        Plain comparisons against the buckets' boundaries, which the database evaluates
-        natively; truncating dates in SQL would run a Python function per row on SQLite.
-        """
-        starts = self.buckets()
-        bounds = [*starts[1:], None]
-        whens = [
-            When(**{f"{field}__lt": end if dates else _midnight(end)}, then=Value(i))
-            for i, end in enumerate(bounds)
-            if end is not None
-        ]
-        return Case(*whens, default=Value(len(starts) - 1), output_field=IntegerField())
+        """SQL that numbers the bucket (index into buckets()) a moment falls in."""
+        return bucket_case(field, self.buckets(), dates=dates)
 
     def _owned_filter(self) -> Q:
         condition = Q()
@@ -206,7 +195,22 @@ class Scope:
         return replace(self, start=end - length, end=end, period="custom")
 
 
-def _midnight(day: datetime.date) -> datetime.datetime:
+def bucket_case(field: str, starts: list[datetime.date], *, dates: bool = False) -> Case:
+    """SQL numbering which of the periods beginning at `starts` a value of `field` falls in
+    (anything earlier: the first, later: the last).
+
+    Plain comparisons against the periods' boundaries, which the database evaluates natively;
+    truncating dates in SQL would run a Python function per row on SQLite.
+    """
+    whens = [
+        When(**{f"{field}__lt": end if dates else midnight(end)}, then=Value(i))
+        for i, end in enumerate(starts[1:])
+    ]
+    return Case(*whens, default=Value(len(starts) - 1), output_field=IntegerField())
+
+
+def midnight(day: datetime.date) -> datetime.datetime:
+    """The first moment of `day` in the site's time zone."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 

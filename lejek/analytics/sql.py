@@ -56,6 +56,14 @@ def furthest_step_counts(
         return {int(top): count for top, count in cursor.fetchall()}
 
 
+def days_sql(later: str, earlier: str) -> str:
+    """SQL for the days (with the fraction) from column `earlier` to column `later`: `Days`
+    for hand-built SQL."""
+    if connection.vendor == "postgresql":
+        return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
 class Days(Func):
     """Days (with the fraction) from `earlier` to `later`, computed natively by the database.
 
@@ -65,9 +73,6 @@ class Days(Func):
 
     output_field = FloatField()
     arity = 2
-
-    def __init__(self, later, earlier, **extra):
-        super().__init__(later, earlier, **extra)
 
     def as_sqlite(self, compiler, connection, **extra):
         return self.as_sql(

@@ -7,6 +7,8 @@ once, as a query, and shown three ways.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 
@@ -75,9 +77,6 @@ class Table:
 
 def _plain(value: Any) -> Any:
     """Decimals as strings (exact), dates as ISO text, the rest as they are."""
-    from datetime import date
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):

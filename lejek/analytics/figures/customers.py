@@ -24,14 +24,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
-from lejek.analytics.money import days_between, in_house, label_missing
+from lejek.analytics.money import CENT, in_house, label_missing
 from lejek.analytics.scope import Scope
+from lejek.analytics.sql import days_sql
 from lejek.analytics.tables import Chart, Column, Table
 from lejek.contacts.models import Company, Contact
 from lejek.leads.models import Campaign, Source
 from lejek.pipeline.models import Deal
 
-CENT = Decimal("0.01")
 TOP = 20
 
 
@@ -74,8 +74,8 @@ def _clv_rows(deals: QuerySet[Deal], group: str | None) -> list[tuple]:
     inner = _per_customer(deals, group)
     sql, params = inner.query.sql_with_params()
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    tenure = days_between("%s", "t.first_purchase")
-    span = days_between("t.last_purchase", "t.first_purchase")
+    tenure = days_sql("%s", "t.first_purchase")
+    span = days_sql("t.last_purchase", "t.first_purchase")
     select = "t.group_key, " if group else ""
     grouping = "GROUP BY t.group_key" if group else ""
     query = f"""

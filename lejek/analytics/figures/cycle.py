@@ -25,9 +25,9 @@ from django.utils.translation import gettext_lazy as _
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.figures.funnel import funnel_pipeline
 from lejek.analytics.figures.revenue import won_in_period
-from lejek.analytics.money import days_between, median
+from lejek.analytics.money import median
 from lejek.analytics.scope import Scope
-from lejek.analytics.sql import Days
+from lejek.analytics.sql import Days, days_sql
 from lejek.analytics.tables import Chart, Column, Table
 from lejek.pipeline.models import Deal, StageChange
 
@@ -158,7 +158,7 @@ def _stays_sql(scope: Scope, stage_ids: list[int]) -> tuple[str, list]:
         .values("stage", "left_at", "entered")
     )
     sql, params = stays.query.sql_with_params()
-    days = days_between("x.left_at", "x.entered")
+    days = days_sql("x.left_at", "x.entered")
     return f"SELECT x.stage AS stage, {days} AS days FROM ({sql}) x", list(params)
 
 

@@ -19,31 +19,26 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import (
-    Case,
     Count,
     ExpressionWrapper,
     F,
     FloatField,
-    IntegerField,
     Q,
     QuerySet,
     Sum,
-    Value,
-    When,
 )
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from lejek.analytics.figures import drill_url, figure
-from lejek.analytics.money import in_house, note_left_out
-from lejek.analytics.scope import Scope
+from lejek.analytics.money import CENT, in_house, note_left_out
+from lejek.analytics.scope import Scope, bucket_case, midnight
 from lejek.analytics.tables import Chart, Column, Table
 from lejek.pipeline.models import Deal, Stage
 
 AHEAD = 6
 BEHIND = 6
-CENT = Decimal("0.01")
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:
@@ -79,16 +74,6 @@ def _open_ahead(scope: Scope, this_month: datetime.date) -> QuerySet[Deal]:
     )
 
 
-def _month_index(field: str, starts: list[datetime.date], *, dates: bool = False) -> Case:
-    """Which of the months starting at `starts` a value falls in (earlier ones: the first),
-    by plain comparisons the database evaluates itself."""
-    whens = [
-        When(**{f"{field}__lt": end if dates else _midnight(end)}, then=Value(i))
-        for i, end in enumerate(starts[1:])
-    ]
-    return Case(*whens, default=Value(len(starts) - 1), output_field=IntegerField())
-
-
 def _forecast_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     try:
         month = datetime.date.fromisoformat(row)
@@ -99,7 +84,7 @@ def _forecast_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
         return (
             scope.deals()
             .won()
-            .filter(closed_at__gte=_midnight(month), closed_at__lt=_midnight(_add_months(month, 1)))
+            .filter(closed_at__gte=midnight(month), closed_at__lt=midnight(_add_months(month, 1)))
         )
     rows = _open_ahead(scope, this_month)
     if month == this_month:
@@ -119,7 +104,7 @@ def forecast(scope: Scope) -> Table:
     counts = defaultdict(int)
     future = months[BEHIND:]
     grouped = (
-        ahead.annotate(month=_month_index("expected_close_date", future, dates=True))
+        ahead.annotate(month=bucket_case("expected_close_date", future, dates=True))
         .order_by()
         .values("month", "stage", "stage__probability")
         .annotate(
@@ -152,9 +137,9 @@ def forecast(scope: Scope) -> Table:
     won = dict(
         scope.deals()
         .won()
-        .filter(closed_at__gte=_midnight(months[0]), closed_at__lt=_midnight(this_month))
+        .filter(closed_at__gte=midnight(months[0]), closed_at__lt=midnight(this_month))
         .filter(in_house(scope))
-        .annotate(month=_month_index("closed_at", past))
+        .annotate(month=bucket_case("closed_at", past))
         .order_by()
         .values_list("month")
         .annotate(s=Sum("amount"))
@@ -210,7 +195,3 @@ def forecast(scope: Scope) -> Table:
 
 def _cents(value) -> Decimal:
     return (value or Decimal(0)).quantize(CENT)
-
-
-def _midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))

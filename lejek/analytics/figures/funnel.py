@@ -17,6 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
+from lejek.analytics.money import share
 from lejek.analytics.scope import Scope
 from lejek.analytics.sql import furthest_step_counts
 from lejek.analytics.tables import Chart, Column, Table, period_kind
@@ -31,10 +32,6 @@ LEAD_STEPS = [
     Lead.Status.SQL,
     Lead.Status.CONVERTED,
 ]
-
-
-def _percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
 
 
 def cohort_leads(scope: Scope) -> QuerySet[Lead]:
@@ -91,7 +88,7 @@ def _steps_table(
     for i, label in enumerate(labels):
         following = reached[i + 1] if i + 1 < steps else None
         drop = reached[i] - following if following is not None else None
-        conversion = _percent(following, reached[i]) if following is not None else None
+        conversion = share(following, reached[i]) if following is not None else None
         table.rows.append(
             {
                 "step": label,
@@ -127,25 +124,43 @@ def _lead_reached(scope: Scope) -> dict[int, int]:
     )
 
 
-def _lead_drill(scope: Scope, row: str, column: str) -> QuerySet[Lead]:
-    leads = cohort_leads(scope)
-    if row not in LEAD_STEPS:
-        return leads.none()
-    rank = LEAD_STEPS.index(row)
+def _steps_drill(
+    records: QuerySet, steps: list, row: str, column: str, *, current: str, history: str
+) -> QuerySet:
+    """The records of a funnel row: in step `row` now, that reached it, or that dropped there.
+
+    `steps` are the step values in order, `current` the record's field holding its step and
+    `history` the lookup of the steps its history moved it to.
+    """
+    if row not in steps:
+        return records.none()
+    rank = steps.index(row)
     if column == "now":
-        return leads.filter(status=row)
-    later = [step.value for step in LEAD_STEPS[rank:]]
-    # Every lead reached the first step by being created.
-    reached = Q() if rank == 0 else Q(status__in=later) | Q(status_changes__to_status__in=later)
+        return records.filter(**{current: row})
+
+    def passed(later: list) -> QuerySet:
+        moved = Q(**{f"{current}__in": later}) | Q(**{f"{history}__in": later})
+        return records.filter(moved).values("pk")
+
+    # Every record reached the first step by being created.
+    reached = records if rank == 0 else records.filter(pk__in=passed(steps[rank:]))
     if column == "reached":
-        return leads.filter(pk__in=leads.filter(reached).values("pk"))
-    if column == "drop" and rank + 1 < len(LEAD_STEPS):
-        further = [step.value for step in LEAD_STEPS[rank + 1 :]]
-        went_on = Q(status__in=further) | Q(status_changes__to_status__in=further)
-        return leads.filter(pk__in=leads.filter(reached).values("pk")).exclude(
-            pk__in=leads.filter(went_on).values("pk")
-        )
-    return leads.none()
+        return reached
+    if column == "drop" and rank + 1 < len(steps):
+        return reached.exclude(pk__in=passed(steps[rank + 1 :]))
+    return records.none()
+
+
+def _lead_drill(scope: Scope, row: str, column: str) -> QuerySet[Lead]:
+    steps = [step.value for step in LEAD_STEPS]
+    return _steps_drill(
+        cohort_leads(scope),
+        steps,
+        row,
+        column,
+        current="status",
+        history="status_changes__to_status",
+    )
 
 
 @figure("lead_funnel", section="funnel", drill=_lead_drill)
@@ -175,28 +190,17 @@ def lead_funnel(scope: Scope) -> Table:
 
 def _deal_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     pipeline = funnel_pipeline(scope)
-    if pipeline is None:
+    if pipeline is None or not row.isdigit():
         return Deal.objects.none()
-    stages = funnel_stages(pipeline)
-    ids = [str(stage.pk) for stage in stages]
-    deals = cohort_deals(scope, pipeline)
-    if row not in ids:
-        return deals.none()
-    rank = ids.index(row)
-    if column == "now":
-        return deals.filter(stage_id=int(row))
-    later = [stage.pk for stage in stages[rank:]]
-    # Every deal reached the first stage by being created.
-    reached = Q() if rank == 0 else Q(stage__in=later) | Q(stage_changes__to_stage__in=later)
-    if column == "reached":
-        return deals.filter(pk__in=deals.filter(reached).values("pk"))
-    if column == "drop" and rank + 1 < len(stages):
-        further = [stage.pk for stage in stages[rank + 1 :]]
-        went_on = Q(stage__in=further) | Q(stage_changes__to_stage__in=further)
-        return deals.filter(pk__in=deals.filter(reached).values("pk")).exclude(
-            pk__in=deals.filter(went_on).values("pk")
-        )
-    return deals.none()
+    steps = [stage.pk for stage in funnel_stages(pipeline)]
+    return _steps_drill(
+        cohort_deals(scope, pipeline),
+        steps,
+        int(row),
+        column,
+        current="stage",
+        history="stage_changes__to_stage",
+    )
 
 
 @figure("deal_funnel", section="funnel", drill=_deal_drill)
@@ -309,7 +313,7 @@ def deal_transitions(scope: Scope) -> Table:
             {
                 "step": stage.name,
                 **moves,
-                "conversion": _percent(moves["forward"], moves["forward"] + moves["lost"]),
+                "conversion": share(moves["forward"], moves["forward"] + moves["lost"]),
             }
         )
         table.links[i] = {

@@ -15,12 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.figures.funnel import funnel_pipeline, funnel_stages
-from lejek.analytics.money import in_house, label_missing, median, note_left_out, share
+from lejek.analytics.money import CENT, in_house, label_missing, median, note_left_out, share
 from lejek.analytics.scope import Scope
 from lejek.analytics.tables import Chart, Column, Table, period_kind
 from lejek.pipeline.models import Deal
-
-CENT = Decimal("0.01")
 
 
 def closed_in_period(scope: Scope) -> QuerySet[Deal]:

@@ -26,15 +26,13 @@ from django.utils.translation import gettext_lazy as _
 from lejek.activities.models import Activity
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.figures.funnel import cohort_leads
-from lejek.analytics.money import label_missing, share
+from lejek.analytics.money import CENT, label_missing, share
 from lejek.analytics.scope import Scope
 from lejek.analytics.sql import Days
 from lejek.analytics.tables import Chart, Column, Table
 from lejek.leads.models import Campaign, Lead, Source
 from lejek.pipeline.models import Deal
 from lejek.users.models import User
-
-CENT = Decimal("0.01")
 
 
 def _won_deal(scope: Scope, prefix: str = "deals__") -> Q:
