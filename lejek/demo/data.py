@@ -43,7 +43,6 @@ from lejek.demo.scenario import (
     DEMO_PASSWORD,
     DEMO_USERS,
     DURATIONS,
-    HANDOFF_HOURS,
     LEAD_SCORES,
     MARKETING_SOURCES,
     NEW_BUSINESS,
@@ -59,7 +58,13 @@ from lejek.demo.scenario import (
     PipelineSpec,
     lead_status_odds,
 )
-from lejek.leads.models import Handoff, Lead, LeadStatusChange, Source
+from lejek.leads.models import (
+    DEFAULT_ACCEPT_HOURS,
+    Handoff,
+    Lead,
+    LeadStatusChange,
+    Source,
+)
 from lejek.leads.services import campaign_create, source_create
 from lejek.leads.webforms import webform_create
 from lejek.pipeline.models import Deal, Stage, StageChange
@@ -492,7 +497,7 @@ class DemoBuilder:
                     source=lead.source,
                     owner=lead.owner,
                     offered_at=offered,
-                    due_at=offered + datetime.timedelta(hours=HANDOFF_HOURS),
+                    due_at=offered + datetime.timedelta(hours=DEFAULT_ACCEPT_HOURS),
                 )
             )
 

@@ -132,8 +132,6 @@ LEAD_SCORES = {
 # Leads someone has talked to that are still in play: each may have a follow-up task.
 OPEN_TOUCHED = (Lead.Status.CONTACTED, Lead.Status.MQL, Lead.Status.SQL)
 DURATIONS = {"call": (5, 40), "meeting": (30, 120)}
-# Hours a rep has to answer a hand-off: HandoffSettings' default.
-HANDOFF_HOURS = 24
 
 
 def lead_status_odds(age_days: float) -> tuple[list[str], list[int]]:

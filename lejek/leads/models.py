@@ -343,12 +343,16 @@ class FormSubmission(models.Model):
         return f"{self.form_id}:{self.key}"
 
 
+# Hours sales has to answer a hand-off unless an admin sets otherwise.
+DEFAULT_ACCEPT_HOURS = 24
+
+
 class HandoffSettings(models.Model):
     """Company-wide hand-off rules; one row (pk=1), created on first read."""
 
     accept_within_hours = models.PositiveIntegerField(
         _("accept within (hours)"),
-        default=24,
+        default=DEFAULT_ACCEPT_HOURS,
         help_text=_("A marketing-qualified lead nobody accepted or rejected by then is overdue."),
     )
 
