@@ -256,7 +256,7 @@ def overdue_handoffs(user, *, now: datetime.datetime | None = None) -> QuerySet[
     now = now or timezone.now()
     return (
         visible_handoffs(user)
-        .filter(outcome=Outcome.PENDING, due_at__lt=now)
+        .overdue(now)
         .select_related("lead", "owner", "source")
         .order_by("due_at", "pk")
     )

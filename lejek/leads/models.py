@@ -367,6 +367,15 @@ class HandoffSettings(models.Model):
         return cls.objects.get_or_create(pk=1)[0]
 
 
+class HandoffQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(outcome=Handoff.Outcome.PENDING)
+
+    def overdue(self, now=None):
+        """Waiting past the deadline: nobody accepted or rejected the lead in time."""
+        return self.pending().filter(due_at__lt=now or timezone.now())
+
+
 class Handoff(models.Model):
     """One hand-off of a marketing-qualified lead to sales, and sales' answer.
 
@@ -410,6 +419,8 @@ class Handoff(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+
+    objects = HandoffQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("hand-off")

@@ -111,13 +111,13 @@ def hot_leads(
     open_tasks = Task.objects.filter(lead=OuterRef("pk"), done_at__isnull=True).order_by(
         F("due_date").asc(nulls_last=True), "id"
     )
-    pending = Handoff.objects.filter(lead=OuterRef("pk"), outcome=Handoff.Outcome.PENDING)
+    pending = Handoff.objects.filter(lead=OuterRef("pk")).pending()
     touches = Activity.objects.filter(lead=OuterRef("pk"), occurred_at__lte=now)
     engaged = Engagement.objects.filter(lead=OuterRef("pk"), occurred_at__lte=now)
     mine = Lead.objects.visible_to(viewer).open().filter(owner=owner)
     leads = mine.select_related("company").annotate(
         task_overdue=Exists(open_tasks.filter(due_date__lt=today)),
-        handoff_overdue=Exists(pending.filter(due_at__lt=now)),
+        handoff_overdue=Exists(pending.overdue(now)),
     )
     if limit:
         leads = leads.filter(

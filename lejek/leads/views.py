@@ -80,13 +80,11 @@ class HandoffFilter(ChoiceFilter):
 
     def apply(self, qs: QuerySet, value: str, user) -> QuerySet:
         if value in (self.WAITING, self.OVERDUE):
-            pending = Handoff.objects.filter(lead=OuterRef("pk"), outcome=Handoff.Outcome.PENDING)
+            pending = Handoff.objects.filter(lead=OuterRef("pk")).pending()
             now = timezone.now()
             if value == self.OVERDUE:
-                pending = pending.filter(due_at__lt=now)
-            else:
-                pending = pending.filter(due_at__gte=now)
-            return qs.filter(Exists(pending))
+                return qs.filter(Exists(pending.overdue(now)))
+            return qs.filter(Exists(pending.filter(due_at__gte=now)))
         latest = Handoff.objects.filter(lead=OuterRef("pk")).order_by("-offered_at", "-id")
         return qs.alias(latest_handoff=Subquery(latest.values("outcome")[:1])).filter(
             latest_handoff=value
