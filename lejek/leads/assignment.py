@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from lejek.core.events import record_event
 from lejek.core.models import CustomField
+from lejek.leads import scores
 from lejek.leads.models import AssignmentRule, Handoff, Lead
 from lejek.users.models import Role, Team, User
 from lejek.users.services import notify
@@ -72,7 +73,7 @@ def field_label(field: str, custom_labels: dict[str, str] | None = None) -> str:
         key = field.removeprefix(CUSTOM_PREFIX)
         labels = custom_field_keys() if custom_labels is None else custom_labels
         return labels.get(key, key)
-    return str(FIELDS.get(field, field))
+    return str(FIELDS.get(field) or scores.FIELDS.get(field, field))
 
 
 def _split_list(value: Any) -> list[str]:
@@ -100,16 +101,24 @@ def _as_date(value: Any) -> datetime.date | None:
         return None
 
 
-def clean_condition(condition: Any, custom_keys: set[str] | None = None) -> dict:
-    """Check one condition and return its stored form, or raise ValidationError."""
+def clean_condition(
+    condition: Any, custom_keys: set[str] | None = None, with_scores: bool = False
+) -> dict:
+    """Check one condition and return its stored form, or raise ValidationError.
+
+    Only assignment rules pass `with_scores`: scoring's fit rules reuse this check, and they
+    compute the score, so they must not test it.
+    """
     if not isinstance(condition, dict):
         raise ValidationError(_("A condition needs a field, an operator and a value."))
     field = str(condition.get("field") or "").strip()
     op = str(condition.get("op") or "").strip()
     value = condition.get("value")
     keys = set(custom_field_keys()) if custom_keys is None else custom_keys
-    known = field in FIELDS or (
-        field.startswith(CUSTOM_PREFIX) and field.removeprefix(CUSTOM_PREFIX) in keys
+    known = (
+        field in FIELDS
+        or (with_scores and field in scores.FIELDS)
+        or (field.startswith(CUSTOM_PREFIX) and field.removeprefix(CUSTOM_PREFIX) in keys)
     )
     if not known:
         raise ValidationError(
@@ -129,7 +138,15 @@ def clean_condition(condition: Any, custom_keys: set[str] | None = None) -> dict
         raise ValidationError(_("Enter a value to compare with."))
     if op in ("gte", "lte") and _as_number(text) is None and _as_date(text) is None:
         raise ValidationError(_("Enter a number or a date (YYYY-MM-DD)."))
+    if field in scores.FIELDS:
+        _check_score_value(op, text)
     return {"field": field, "op": op, "value": text}
+
+
+def _check_score_value(op: str, text: str) -> None:
+    number = _as_number(text)
+    if op == "contains" or number is None or not 0 <= number <= 100:
+        raise ValidationError(_("Scores are compared with a number from 0 to 100."))
 
 
 def clean_conditions(conditions: Any) -> list[dict]:
@@ -140,7 +157,7 @@ def clean_conditions(conditions: Any) -> list[dict]:
     cleaned, errors = [], []
     for number, condition in enumerate(conditions, start=1):
         try:
-            cleaned.append(clean_condition(condition, keys))
+            cleaned.append(clean_condition(condition, keys, with_scores=True))
         except ValidationError as exc:
             for message in exc.messages:
                 errors.append(_("Condition %(n)s: %(message)s") % {"n": number, "message": message})
@@ -157,7 +174,9 @@ def _actual_values(lead: Lead, field: str) -> list[Any]:
     if field == "campaign":
         campaign = lead.campaign
         return [campaign.pk, campaign.name] if campaign else []
-    if field.startswith(CUSTOM_PREFIX):
+    if field in scores.FIELDS:
+        value = scores.value_of(lead, field)
+    elif field.startswith(CUSTOM_PREFIX):
         value = (lead.custom or {}).get(field.removeprefix(CUSTOM_PREFIX))
     else:
         value = getattr(lead, field, None)

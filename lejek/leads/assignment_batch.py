@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F
 
+from lejek.leads import scores
 from lejek.leads.assignment import (
     _actual_values,
     _choose,
@@ -61,6 +62,7 @@ class BatchAssigner:
     _batch_reps: Counter = field(default_factory=Counter)
     _teams: dict[int, _TeamState] = field(default_factory=dict)
     _tested: list[str] = field(default_factory=list)
+    _scorer: scores.Scorer | None = None
     _matches: dict[tuple, AssignmentRule | None] = field(default_factory=dict)
     _counts: dict[int, dict[int, int]] = field(default_factory=dict)
     _batches: int = 0
@@ -69,6 +71,9 @@ class BatchAssigner:
         rules = AssignmentRule.objects.filter(is_active=True).select_related("team")
         self.rules = list(rules.order_by("position", "id"))
         self._tested = sorted({c["field"] for r in self.rules for c in r.conditions or []})
+        # The scoring rules and model are loaded once a batch, and only when a rule needs them.
+        tests_scores = any(name in scores.FIELDS for name in self._tested)
+        self._scorer = scores.scorer() if tests_scores else None
         self._matches = {}
         self.pool = default_pool()
         self._teams = {}
@@ -85,6 +90,8 @@ class BatchAssigner:
     def matching_rule(self, lead: Lead) -> AssignmentRule | None:
         """assignment.matching_rule over the rules read once; leads that agree on every field
         the rules test get the same answer, so it is remembered for them."""
+        if self._scorer is not None:
+            scores.scores_of(lead, self._scorer)
         try:
             key = tuple(tuple(_actual_values(lead, field)) for field in self._tested)
             hash(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from lejek.leads import assignment
+from lejek.leads import assignment, scores
 from lejek.leads.condition_forms import ConditionRowsMixin
 from lejek.leads.models import AssignmentRule, Campaign, Lead, Source
 from lejek.users.models import Team
@@ -16,7 +16,11 @@ def field_choices() -> list[tuple[str, str]]:
     choices = [("", "—")] + [(key, label) for key, label in assignment.FIELDS.items()]
     for key, label in assignment.custom_field_keys().items():
         choices.append((assignment.CUSTOM_PREFIX + key, label))
-    return choices
+    return choices + list(scores.FIELDS.items())
+
+
+def _clean_rule_condition(condition: dict) -> dict:
+    return assignment.clean_condition(condition, with_scores=True)
 
 
 class RuleForm(ConditionRowsMixin, forms.Form):
@@ -43,7 +47,7 @@ class RuleForm(ConditionRowsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        cleaned["conditions"] = self.clean_condition_rows(cleaned, assignment.clean_condition)
+        cleaned["conditions"] = self.clean_condition_rows(cleaned, _clean_rule_condition)
         return cleaned
 
     def values(self) -> dict:

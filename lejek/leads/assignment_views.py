@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lejek.contacts.forms import attach_errors
-from lejek.leads import assignment
+from lejek.leads import assignment, scores
 from lejek.leads.assignment_forms import (
     AvailabilityForm,
     ReassignForm,
@@ -208,7 +208,13 @@ def _dry_run(user, form: TryLeadForm) -> dict | None:
         lead = form.typed_lead()
     rule, team = assignment.route(lead)
     rep = assignment.preview_rep(team) if (rule is not None and team is not None) else None
-    return {"lead": lead if lead.pk else None, "rule": rule, "team": team, "rep": rep}
+    return {
+        "lead": lead if lead.pk else None,
+        "rule": rule,
+        "team": team,
+        "rep": rep,
+        "scores": scores.scores_of(lead),
+    }
 
 
 @login_required
