@@ -83,6 +83,20 @@ def pipeline(db) -> Pipeline:
     )
 
 
+@pytest.fixture
+def onboarding(admin) -> Pipeline:
+    """A second pipeline, for after-sales work."""
+    return pipeline_create(
+        actor=admin,
+        name="Onboarding",
+        stages=[
+            {"name": "Kick-off", "probability": 0},
+            {"name": "Live", "probability": 100, "is_won": True},
+            {"name": "Churned", "probability": 0, "is_lost": True},
+        ],
+    )
+
+
 def login(user) -> Client:
     client = Client()
     client.force_login(user)

@@ -18,7 +18,6 @@ from lejek.activities.services import task_create
 from lejek.pipeline.models import Deal
 from lejek.pipeline.services import (
     deal_move_to_stage,
-    pipeline_create,
     pipeline_update,
     stage_update,
 )
@@ -32,19 +31,6 @@ from tests.test_api_support import Api
 
 pytestmark = pytest.mark.django_db
 smtp_server = smtp.smtp_server
-
-
-@pytest.fixture
-def onboarding(admin):
-    return pipeline_create(
-        actor=admin,
-        name="Onboarding",
-        stages=[
-            {"name": "Kick-off", "probability": 0},
-            {"name": "Live", "probability": 100, "is_won": True},
-            {"name": "Churned", "probability": 0, "is_lost": True},
-        ],
-    )
 
 
 def pdf_text(content: bytes) -> str:

@@ -16,7 +16,10 @@ from lejek.leads.bulk import leads_bulk_update
 from lejek.leads.lifecycle import GUARDED, TRANSITIONS, allowed_moves, check_transition
 from lejek.leads.models import Handoff, Lead, LeadStatusChange
 from lejek.leads.services import lead_create, lead_disqualify, lead_reopen, lead_update
+from lejek.pipeline.conversion import lead_convert
+from lejek.pipeline.models import Deal
 from tests.factories import make_lead
+from tests.test_api_support import Api, assert_problem
 
 S = Lead.Status
 
@@ -46,7 +49,8 @@ def test_every_status_has_its_moves_declared_and_guarded_moves_are_allowed_ones(
     assert TRANSITIONS[S.CONVERTED] == frozenset()
     assert TRANSITIONS[S.DISQUALIFIED] == {S.CONTACTED}
     assert allowed_moves(S.DISQUALIFIED) == frozenset()
-    assert allowed_moves(S.MQL) == {S.NEW, S.CONVERTED, S.DISQUALIFIED}
+    assert allowed_moves(S.MQL) == {S.NEW, S.DISQUALIFIED}
+    assert all(S.CONVERTED not in allowed_moves(status) for status in S.values)
 
 
 @pytest.mark.parametrize(
@@ -190,3 +194,30 @@ def test_a_lead_created_marketing_qualified_is_offered_to_its_assigned_owner(rep
     lead = make_lead(rep, status=S.MQL)
     offer = Handoff.objects.get(lead=lead)
     assert (offer.owner, offer.outcome) == (rep, Handoff.Outcome.PENDING)
+
+
+@pytest.mark.parametrize("start", [S.NEW, S.CONTACTED, S.MQL, S.SQL])
+def test_a_lead_is_converted_only_by_converting_it_into_a_deal(rep, pipeline, start):
+    lead = make_lead(rep, status=start)
+    with pytest.raises(ValidationError) as error:
+        lead_update(actor=rep, lead=lead, values={"status": S.CONVERTED})
+    assert "converted into a deal" in str(error.value)
+    lead.refresh_from_db()
+    assert lead.status == start
+
+    result = lead_convert(actor=rep, lead=lead)
+
+    lead.refresh_from_db()
+    assert lead.status == S.CONVERTED and result.deal.lead_id == lead.pk
+    assert history(lead)[-1] == (start, S.CONVERTED)
+
+
+def test_the_api_refuses_to_mark_a_lead_converted_without_a_deal(rep):
+    lead = make_lead(rep)
+    response = Api(rep).patch(f"/leads/{lead.pk}", {"status": "converted", "title": "CEO"})
+
+    problem = assert_problem(response, 422)
+    assert "converted into a deal" in str(problem)
+    lead.refresh_from_db()
+    assert (lead.status, lead.title, lead.version) == (S.NEW, "", 1)
+    assert not Deal.objects.exists()

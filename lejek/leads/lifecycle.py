@@ -33,12 +33,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.DISQUALIFIED: frozenset({S.CONTACTED}),
 }
 
-# (from, to) → the only action that may make this move.
-ACCEPT, REJECT, REOPEN = "accept", "reject", "reopen"
+# (from, to) → the only action that may make this move. Converting makes the deal, and the
+# contact and company where needed, so a lead is never converted by its status alone.
+ACCEPT, REJECT, REOPEN, CONVERT = "accept", "reject", "reopen", "convert"
 GUARDED: dict[tuple[str, str], str] = {
     (S.MQL, S.SQL): ACCEPT,
     (S.MQL, S.CONTACTED): REJECT,
     (S.DISQUALIFIED, S.CONTACTED): REOPEN,
+    **{(status, S.CONVERTED): CONVERT for status in (S.NEW, S.CONTACTED, S.MQL, S.SQL)},
 }
 
 
@@ -54,6 +56,8 @@ def _guard_message(lead: Lead, action: str) -> str:
         return _(
             "“%(lead)s” is waiting for sales: it becomes sales-qualified when its owner accepts it."
         ) % {"lead": lead}
+    if action == CONVERT:
+        return _("“%(lead)s” becomes converted when it is converted into a deal.") % {"lead": lead}
     if action == REJECT:
         return _(
             "“%(lead)s” is waiting for sales: it goes back to contacted when its owner rejects "
@@ -70,8 +74,8 @@ def check_transition(lead: Lead, new_status: str, *, via: str = "", actor=None) 
     """Refuse, as ValidationError on `status`, a move the lifecycle does not allow.
 
     `lead.status` is where the lead stands now. `via` names the action making the move
-    (accept, reject, reopen); the guarded moves need theirs. With `actor`, marketing is kept
-    from marking a lead sales-qualified: it hands leads over as marketing-qualified.
+    (accept, reject, reopen, convert); the guarded moves need theirs. With `actor`, marketing is
+    kept from marking a lead sales-qualified: it hands leads over as marketing-qualified.
     """
     current = lead.status
     if new_status == current:

@@ -26,6 +26,7 @@ from lejek.core.errors import ConflictError
 from lejek.core.events import record_event
 from lejek.core.locks import lock_key
 from lejek.core.records import ensure_editable
+from lejek.leads.lifecycle import CONVERT
 from lejek.leads.models import Lead
 from lejek.leads.services import lead_update
 from lejek.pipeline.models import Deal, Pipeline
@@ -167,6 +168,7 @@ def lead_convert(
         actor=actor,
         lead=lead,
         values={"status": Lead.Status.CONVERTED, "contact": contact, "company": company},
+        via=CONVERT,
     )
     record_event(
         actor=actor,
