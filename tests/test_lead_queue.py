@@ -10,6 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
 from django.utils import timezone
 
+from lejek.core.models import Reason
+from lejek.core.reasons import reason_create
 from lejek.leads.models import Handoff, Lead
 from lejek.leads.queue import days_overdue, hot_leads
 from lejek.scoring.models import LeadScore
@@ -302,3 +304,63 @@ def test_one_row_comes_back_for_a_refresh_and_leaves_when_the_lead_closes(rep, c
     Lead.objects.filter(pk=lead.pk).update(status=Lead.Status.CONVERTED)
     assert client.get(queue_url(row=lead.pk)).status_code == 204
     assert client.get(queue_url(row="abc")).status_code == 400
+
+
+# Coming back: every action started from the queue returns to it ------------------------------
+
+
+def test_accepting_from_the_queue_comes_back_to_the_queue(manager, rep, client_for):
+    offered = make_lead(rep, last_name="Offered", status=Lead.Status.MQL)
+    back = queue_url(rep=rep.pk)
+    page = client_for(manager).get(back).content.decode()
+    assert f'name="next" value="{back}"' in page
+
+    answer = client_for(manager).post(reverse("lead-accept", args=[offered.pk]), {"next": back})
+
+    assert answer.status_code == 302 and answer["Location"] == back
+    offered.refresh_from_db()
+    assert offered.status == Lead.Status.SQL
+
+
+@pytest.mark.parametrize(
+    ("action", "kind", "after"),
+    [
+        ("lead-disqualify", Reason.Kind.LEAD_DISQUALIFIED, Lead.Status.DISQUALIFIED),
+        ("lead-reject", Reason.Kind.LEAD_REJECTED, Lead.Status.CONTACTED),
+    ],
+)
+def test_disqualifying_or_rejecting_from_the_queue_comes_back_to_it(
+    action, kind, after, manager, rep, client_for
+):
+    reason_create(actor=manager, kind=kind, label="No budget")
+    lead = make_lead(rep, last_name="Gone", status=Lead.Status.MQL)
+    client = client_for(rep)
+    queue = client.get(queue_url()).content.decode()
+    link = f"{reverse(action, args=[lead.pk])}?next={reverse('lead-queue')}"
+    assert link in queue
+
+    form = client.get(link).content.decode()
+    assert f'href="{reverse("lead-queue")}">Cancel</a>' in form
+    answer = client.post(link, {"reason": "No budget", "comment": "", "version": lead.version})
+
+    assert answer.status_code == 302 and answer["Location"] == reverse("lead-queue")
+    lead.refresh_from_db()
+    assert lead.status == after
+
+
+def test_a_next_address_on_another_site_is_ignored(rep, client_for):
+    lead = make_lead(rep, status=Lead.Status.MQL)
+    answer = client_for(rep).post(
+        reverse("lead-accept", args=[lead.pk]), {"next": "https://evil.example/phish"}
+    )
+    assert answer["Location"] == lead.get_absolute_url()
+
+
+def test_the_e_mail_composer_opened_from_the_queue_cancels_back_to_it(rep, client_for):
+    lead = make_lead(rep, email="ewa@firma.pl")
+    queue = client_for(rep).get(queue_url()).content.decode()
+    link = f"{reverse('email-compose')}?lead={lead.pk}&amp;next=/leads/queue/"
+    assert link in queue
+
+    page = client_for(rep).get(link.replace("&amp;", "&")).content.decode()
+    assert f'href="{reverse("lead-queue")}">Cancel</a>' in page

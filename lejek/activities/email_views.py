@@ -31,6 +31,7 @@ from lejek.activities.email_templates import (
 )
 from lejek.activities.mailing import clean_addresses, send_and_log
 from lejek.activities.models import EmailTemplate
+from lejek.core.navigation import safe_next
 
 # Service error keys that the composer shows under a differently named field.
 COMPOSER_FIELDS = {"attachments": "files"}
@@ -262,8 +263,9 @@ def email_compose(request: HttpRequest) -> HttpResponse:
         ready = preview is not None and not form.errors and action == "send"
         if ready and send(request, form, subject, preview, files):
             messages.success(request, sent_message(form, files))
-            return redirect(f"{subject.get_absolute_url()}#timeline")
+            return redirect(safe_next(request) or f"{subject.get_absolute_url()}#timeline")
     context = {
+        "back": safe_next(request) or subject.get_absolute_url(),
         "form": form,
         "subject": subject,
         "subject_kind": kind,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lejek.contacts.forms import save_through
 from lejek.core.errors import ConflictError
 from lejek.core.models import Reason
+from lejek.core.navigation import safe_next
 from lejek.leads import handoff
 from lejek.leads.handoff_forms import HandoffSettingsForm, PeriodForm
 from lejek.leads.lifecycle_views import reason_page
@@ -46,7 +47,7 @@ def lead_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, text)
     else:
         messages.success(request, gettext("Accepted: the lead is sales-qualified."))
-    return redirect(lead)
+    return redirect(safe_next(request) or lead.get_absolute_url())
 
 
 @login_required
@@ -55,7 +56,7 @@ def lead_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _answerable_lead(request, pk)
     if lead.status != Lead.Status.MQL:
         messages.info(request, gettext("This lead is not waiting for sales."))
-        return redirect(lead)
+        return redirect(safe_next(request) or lead.get_absolute_url())
     return reason_page(
         request,
         lead,

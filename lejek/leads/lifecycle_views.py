@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lejek.contacts.forms import save_through
 from lejek.contacts.views import ensure_can_edit
 from lejek.core.models import Reason
+from lejek.core.navigation import safe_next
 from lejek.core.reason_forms import ReasonForm
 from lejek.leads.models import Lead
 from lejek.leads.services import lead_disqualify, lead_reopen
@@ -69,8 +70,15 @@ def reason_page(
         )
         if done is not None:
             messages.info(request, done_message)
-            return redirect(done)
-    context = {"lead": lead, "form": form, "title": title, "intro": intro, "button": button}
+            return redirect(safe_next(request) or done.get_absolute_url())
+    context = {
+        "lead": lead,
+        "form": form,
+        "title": title,
+        "intro": intro,
+        "button": button,
+        "back": safe_next(request) or lead.get_absolute_url(),
+    }
     status = 400 if form.errors else 200
     return render(request, "leads/lead_reason.html", context, status=status)
 

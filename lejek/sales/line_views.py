@@ -7,12 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lejek.contacts.forms import save_through
 from lejek.contacts.views import ensure_can_edit
+from lejek.core.navigation import safe_next
 from lejek.pipeline.models import Deal
 from lejek.sales.forms import DealLineAddForm, DealLineForm
 from lejek.sales.models import DealLine
@@ -30,14 +30,6 @@ def visible_deal(request: HttpRequest, deal_pk: int) -> Deal:
     return get_object_or_404(Deal.objects.visible_to(request.user), pk=deal_pk)
 
 
-def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next", "")
-    allowed = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if target and allowed else ""
-
-
 def back_to_deal(request: HttpRequest, deal: Deal, text: str = "") -> HttpResponse:
     """After a change: htmx gets the fresh panel to swap in; a plain form goes back where it
     was (the deal page or the products page) with `text` as a message."""
@@ -46,14 +38,14 @@ def back_to_deal(request: HttpRequest, deal: Deal, text: str = "") -> HttpRespon
         return _panel(request, deal)
     if text:
         messages.success(request, text)
-    return redirect(_safe_next(request) or deal.get_absolute_url())
+    return redirect(safe_next(request) or deal.get_absolute_url())
 
 
 def _panel(
     request: HttpRequest, deal: Deal, add_form: DealLineAddForm | None = None
 ) -> HttpResponse:
     context = panel_context(request, deal, add_form=add_form)
-    context["next"] = _safe_next(request) or deal.get_absolute_url()
+    context["next"] = safe_next(request) or deal.get_absolute_url()
     return render(request, "sales/deal_panel.html", context)
 
 

@@ -8,12 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lejek.core.listing import ChoiceFilter, Column, Listing
+from lejek.core.navigation import safe_next
 from lejek.sales.forms import ProductForm
 from lejek.sales.models import Product
 from lejek.sales.services import product_create, product_update
@@ -121,11 +121,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _back_to_list(request: HttpRequest):
     """Back to the list as it was (search, filter, page), when that is a local address."""
-    target = request.POST.get("next", "")
-    allowed = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return redirect(target if target and allowed else "product-list")
+    return redirect(safe_next(request) or "product-list")
 
 
 @login_required

@@ -120,3 +120,26 @@ def test_the_queue_fits_a_phone(page, rep):
     expect(
         page.locator(".queue-row").first.get_by_role("link", name=re.compile("^E-mail"))
     ).to_be_visible()
+
+
+def test_disqualifying_from_the_queue_comes_back_to_the_queue(page, rep, manager):
+    from lejek.core.models import Reason
+    from lejek.core.reasons import reason_create
+
+    reason_create(actor=manager, kind=Reason.Kind.LEAD_DISQUALIFIED, label="No budget")
+    urgent, calm = queue_of(rep)
+    log_in(page, rep.email, PASSWORD)
+    page.goto("/leads/queue/")
+
+    page.locator(f"#queue-lead-{calm.pk}").get_by_role(
+        "link", name=re.compile("^Disqualify")
+    ).click()
+    expect(page.get_by_role("heading", name="Disqualify lead")).to_be_visible()
+    page.get_by_label("Reason").select_option(label="No budget")
+    page.get_by_role("button", name="Disqualify").click()
+
+    expect(page).to_have_url(re.compile(r"/leads/queue/$"))
+    expect(page.locator(".queue-row")).to_have_count(1)
+    expect(page.locator(f"#queue-lead-{urgent.pk}")).to_be_visible()
+    calm.refresh_from_db()
+    assert (calm.status, calm.disqualified_reason) == (Lead.Status.DISQUALIFIED, "No budget")
