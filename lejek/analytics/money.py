@@ -6,6 +6,7 @@ how many deals in other currencies (and without an amount) stayed out of the sum
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
@@ -22,39 +23,51 @@ def in_house(scope: Scope) -> Q:
     return Q(currency=scope.currency, amount__isnull=False)
 
 
-def note_left_out(table: Table, deals: QuerySet, scope: Scope) -> None:
-    """Add a note saying how many of `deals` are not in the money figures, and why."""
-    counts = deals.aggregate(
-        other=Count("pk", filter=~Q(currency=scope.currency) & Q(amount__isnull=False)),
-        empty=Count("pk", filter=Q(amount__isnull=True)),
-    )
-    if counts["other"]:
+def left_out(scope: Scope, among: Q | None = None) -> dict[str, Count]:
+    """Counts of deals kept out of the money sums, to add to a figure's own aggregate (so
+    they cost no extra pass): `other` in another currency, `empty` without an amount.
+    `among` narrows them to the deals the sums are over (e.g. only the won ones)."""
+    other = ~Q(currency=scope.currency) & Q(amount__isnull=False)
+    empty = Q(amount__isnull=True)
+    if among is not None:
+        other, empty = other & among, empty & among
+    return {"other": Count("pk", filter=other), "empty": Count("pk", filter=empty)}
+
+
+def note_left_out(table: Table, scope: Scope, rows: Iterable[dict]) -> None:
+    """Add a note saying how many deals are not in the money figures, and why; `rows` are
+    the figure's aggregate rows, each holding the `left_out` counts of its deals."""
+    rows = list(rows)
+    other = sum(row["other"] for row in rows)
+    empty = sum(row["empty"] for row in rows)
+    if other:
         table.notes.append(
             ngettext(
                 "%(n)s deal in another currency is counted but not in the sums (%(cur)s only).",
                 "%(n)s deals in other currencies are counted but not in the sums (%(cur)s only).",
-                counts["other"],
+                other,
             )
-            % {"n": counts["other"], "cur": scope.currency}
+            % {"n": other, "cur": scope.currency}
         )
-    if counts["empty"]:
+    if empty:
         table.notes.append(
             ngettext(
                 "%(n)s deal has no amount: counted, but adds nothing to the sums.",
                 "%(n)s deals have no amount: counted, but add nothing to the sums.",
-                counts["empty"],
+                empty,
             )
-            % {"n": counts["empty"]}
+            % {"n": empty}
         )
 
 
-def median(values: QuerySet, field: str):
+def median(values: QuerySet, field: str, count: int | None = None):
     """The median of `field` over `values` (non-null), computed by the database.
 
-    Two small queries: the count, then the one or two middle values by ORDER BY … OFFSET.
+    The one or two middle values by ORDER BY … OFFSET; pass `count`, the number of non-null
+    values, when the figure's own aggregate already knows it, to save counting them again.
     """
     rows = values.exclude(**{f"{field}__isnull": True}).order_by(field)
-    n = rows.count()
+    n = rows.count() if count is None else count
     if not n:
         return None
     middle = list(rows.values_list(field, flat=True)[(n - 1) // 2 : n // 2 + 1])

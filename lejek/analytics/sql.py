@@ -9,50 +9,40 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import FloatField, Func, QuerySet
+from django.db.models import Case, FloatField, Func, Max, QuerySet, Value, When
 
 
-def _case(column: str, ranks: Sequence[tuple[object, int]]) -> tuple[str, list]:
-    whens = " ".join(f"WHEN {column} = %s THEN {rank}" for _value, rank in ranks)
-    return f"CASE {whens} ELSE -1 END", [value for value, _rank in ranks]
+def _rank(path: str, ranks: Sequence[tuple[object, int]]) -> Case:
+    whens = [When(**{path: value}, then=Value(rank)) for value, rank in ranks]
+    return Case(*whens, default=Value(-1))
 
 
 def furthest_step_counts(
-    *,
-    records: QuerySet,
-    history_table: str,
-    history_fk: str,
-    history_column: str,
-    current_column: str,
-    ranks: Sequence[tuple[object, int]],
+    *, records: QuerySet, history: str, current: str, ranks: Sequence[tuple[object, int]]
 ) -> dict[int, int]:
     """How many of `records` got furthest to each step: {rank: count}.
 
     A record's furthest step is the highest rank among the values its history rows moved it
-    to, and its current value (so a record without history counts where it stands now); at
-    least the first step, which every record reached by being created. Values outside
-    `ranks` (a lost stage, disqualified) rank -1.
+    to (`history`, a path through the reverse relation, e.g. "stage_changes__to_stage_id")
+    and its current value (`current`, so a record without history counts where it stands
+    now); at least the first step, which every record reached by being created. Values
+    outside `ranks` (a lost stage, disqualified) rank -1.
     """
-    ids_sql, ids_params = records.values("pk").query.sql_with_params()
-    table = connection.ops.quote_name(records.model._meta.db_table)
-    quote = connection.ops.quote_name
-    history_case, history_params = _case(f"h.{quote(history_column)}", ranks)
-    current_case, current_params = _case(f"r.{quote(current_column)}", ranks)
-    sql = f"""
+    per_record = (
+        records.order_by()
+        .values("pk")
+        .annotate(moved=Max(_rank(history, ranks)), now=Max(_rank(current, ranks)))
+    )
+    sql, params = per_record.query.sql_with_params()
+    outer = f"""
         SELECT CASE WHEN COALESCE(t.moved, -1) > t.now THEN t.moved
                     WHEN t.now > 0 THEN t.now ELSE 0 END AS top,
                COUNT(*)
-        FROM (
-            SELECT r.id AS id, MAX({history_case}) AS moved, MAX({current_case}) AS now
-            FROM {table} r
-            LEFT JOIN {quote(history_table)} h ON h.{quote(history_fk)} = r.id
-            WHERE r.id IN ({ids_sql})
-            GROUP BY r.id
-        ) t
+        FROM ({sql}) t
         GROUP BY 1
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*history_params, *current_params, *ids_params])
+        cursor.execute(outer, params)
         return {int(top): count for top, count in cursor.fetchall()}
 
 

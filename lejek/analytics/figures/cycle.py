@@ -98,7 +98,7 @@ def cycle_length(scope: Scope) -> Table:
                 "measure": label,
                 "deals": means["n"],
                 "mean": _days(means[key]),
-                "median": _days(median(won, field)),
+                "median": _days(median(won, field, count=means["n"])),
             }
         )
         table.links[len(table.rows) - 1] = {"deals": drill_url(scope, "cycle_length", key, "deals")}

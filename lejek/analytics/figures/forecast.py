@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from lejek.analytics.figures import drill_url, figure
-from lejek.analytics.money import CENT, in_house, note_left_out
+from lejek.analytics.money import CENT, in_house, left_out, note_left_out
 from lejek.analytics.scope import Scope, bucket_case, midnight
 from lejek.analytics.tables import Chart, Column, Table
 from lejek.pipeline.models import Deal, Stage
@@ -41,7 +41,7 @@ AHEAD = 6
 BEHIND = 6
 
 
-def _add_months(day: datetime.date, months: int) -> datetime.date:
+def add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.year * 12 + day.month - 1 + months
     return datetime.date(index // 12, index % 12 + 1, 1)
 
@@ -68,7 +68,7 @@ def history_win_rates(scope: Scope) -> dict[int, float]:
 
 
 def _open_ahead(scope: Scope, this_month: datetime.date) -> QuerySet[Deal]:
-    last = _add_months(this_month, AHEAD)
+    last = add_months(this_month, AHEAD)
     return (
         scope.deals().open().filter(expected_close_date__isnull=False, expected_close_date__lt=last)
     )
@@ -84,31 +84,31 @@ def _forecast_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
         return (
             scope.deals()
             .won()
-            .filter(closed_at__gte=midnight(month), closed_at__lt=midnight(_add_months(month, 1)))
+            .filter(closed_at__gte=midnight(month), closed_at__lt=midnight(add_months(month, 1)))
         )
     rows = _open_ahead(scope, this_month)
     if month == this_month:
-        return rows.filter(expected_close_date__lt=_add_months(month, 1))
-    return rows.filter(
-        expected_close_date__gte=month, expected_close_date__lt=_add_months(month, 1)
-    )
+        return rows.filter(expected_close_date__lt=add_months(month, 1))
+    return rows.filter(expected_close_date__gte=month, expected_close_date__lt=add_months(month, 1))
 
 
 @figure("forecast", section="forecast", drill=_forecast_drill)
 def forecast(scope: Scope) -> Table:
     this_month = timezone.localdate().replace(day=1)
-    months = [_add_months(this_month, n) for n in range(-BEHIND, AHEAD)]
+    months = [add_months(this_month, n) for n in range(-BEHIND, AHEAD)]
     rates = history_win_rates(scope)
     ahead = _open_ahead(scope, this_month)
     per_month = defaultdict(lambda: defaultdict(Decimal))
     counts = defaultdict(int)
     future = months[BEHIND:]
-    grouped = (
+    grouped = list(
         ahead.annotate(month=bucket_case("expected_close_date", future, dates=True))
         .order_by()
         .values("month", "stage", "stage__probability")
         .annotate(
             n=Count("pk"),
+            overdue=Count("pk", filter=Q(expected_close_date__lt=this_month)),
+            **left_out(scope),
             value=Sum("amount", filter=in_house(scope)),
             scored_value=Sum(
                 "amount",
@@ -179,7 +179,7 @@ def forecast(scope: Scope) -> Table:
         )
         column = "won" if past else "deals"
         table.links[i] = {column: drill_url(scope, "forecast", month.isoformat(), column)}
-    overdue = ahead.filter(expected_close_date__lt=this_month).count()
+    overdue = sum(row["overdue"] for row in grouped)
     if overdue:
         table.notes.append(
             ngettext(
@@ -189,7 +189,7 @@ def forecast(scope: Scope) -> Table:
             )
             % {"n": overdue}
         )
-    note_left_out(table, ahead, scope)
+    note_left_out(table, scope, grouped)
     return table
 
 

@@ -21,7 +21,7 @@ from lejek.analytics.money import share
 from lejek.analytics.scope import Scope
 from lejek.analytics.sql import furthest_step_counts
 from lejek.analytics.tables import Chart, Column, Table, period_kind
-from lejek.leads.models import Lead, LeadStatusChange
+from lejek.leads.models import Lead
 from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange
 
 # The lifecycle in order; "disqualified" is where leads leave it.
@@ -116,10 +116,8 @@ def _steps_table(
 def _lead_reached(scope: Scope) -> dict[int, int]:
     return furthest_step_counts(
         records=cohort_leads(scope),
-        history_table=LeadStatusChange._meta.db_table,
-        history_fk="lead_id",
-        history_column="to_status",
-        current_column="status",
+        history="status_changes__to_status",
+        current="status",
         ranks=[(status.value, rank) for rank, status in enumerate(LEAD_STEPS)],
     )
 
@@ -222,10 +220,8 @@ def deal_funnel(scope: Scope) -> Table:
         now=[now.get(stage.pk, 0) for stage in stages],
         reached_counts=furthest_step_counts(
             records=deals,
-            history_table=StageChange._meta.db_table,
-            history_fk="deal_id",
-            history_column="to_stage_id",
-            current_column="stage_id",
+            history="stage_changes__to_stage_id",
+            current="stage_id",
             ranks=[(stage.pk, rank) for rank, stage in enumerate(stages)],
         ),
     )

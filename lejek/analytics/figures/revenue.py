@@ -15,7 +15,15 @@ from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.figures.funnel import funnel_pipeline, funnel_stages
-from lejek.analytics.money import CENT, in_house, label_missing, median, note_left_out, share
+from lejek.analytics.money import (
+    CENT,
+    in_house,
+    label_missing,
+    left_out,
+    median,
+    note_left_out,
+    share,
+)
 from lejek.analytics.scope import Scope
 from lejek.analytics.tables import Chart, Column, Table, period_kind
 from lejek.pipeline.models import Deal
@@ -46,12 +54,16 @@ def _summary_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
 @figure("win_rate", section="revenue", drill=_summary_drill)
 def win_rate(scope: Scope) -> Table:
     """Deals won and lost in the period, the win rate, and what a won deal is worth."""
-    won = won_in_period(scope)
+    priced = won_in_period(scope).filter(in_house(scope))
+    is_won = Q(stage__is_won=True)
     counts = closed_in_period(scope).aggregate(
-        won=Count("pk", filter=Q(stage__is_won=True)),
+        won=Count("pk", filter=is_won),
         lost=Count("pk", filter=Q(stage__is_lost=True)),
+        priced=Count("pk", filter=is_won & in_house(scope)),
+        revenue=Sum("amount", filter=is_won & in_house(scope)),
+        average=Avg("amount", filter=is_won & in_house(scope)),
+        **left_out(scope, among=is_won),
     )
-    money = won.filter(in_house(scope)).aggregate(revenue=Sum("amount"), average=Avg("amount"))
     table = Table(
         key="win_rate",
         title=_("Wins and losses in the period"),
@@ -61,14 +73,14 @@ def win_rate(scope: Scope) -> Table:
         ("won", _("Deals won"), counts["won"]),
         ("lost", _("Deals lost"), counts["lost"]),
         ("win_rate", _("Win rate (%)"), share(counts["won"], counts["won"] + counts["lost"])),
-        ("revenue", _("Won revenue"), money["revenue"] or 0),
-        ("average", _("Average won deal"), money["average"]),
-        ("median", _("Median won deal"), median(won.filter(in_house(scope)), "amount")),
+        ("revenue", _("Won revenue"), counts["revenue"] or 0),
+        ("average", _("Average won deal"), counts["average"]),
+        ("median", _("Median won deal"), median(priced, "amount", count=counts["priced"])),
     ]
     for i, (key, label, value) in enumerate(rows):
         table.rows.append({"metric": label, "value": value, "key": key})
         table.links[i] = {"value": drill_url(scope, "win_rate", key, "value")}
-    note_left_out(table, won, scope)
+    note_left_out(table, scope, [counts])
     return table
 
 
@@ -83,7 +95,7 @@ def lost_reasons(scope: Scope) -> Table:
     rows = (
         lost.order_by()
         .values("lost_reason")
-        .annotate(n=Count("pk"), value=Sum("amount", filter=in_house(scope)))
+        .annotate(n=Count("pk"), value=Sum("amount", filter=in_house(scope)), **left_out(scope))
         .order_by("-n", "lost_reason")
     )
     everything = sum(row["n"] for row in rows)
@@ -108,7 +120,7 @@ def lost_reasons(scope: Scope) -> Table:
             }
         )
         table.links[i] = {"deals": drill_url(scope, "lost_reasons", row["lost_reason"], "deals")}
-    note_left_out(table, lost, scope)
+    note_left_out(table, scope, rows)
     return table
 
 
@@ -145,7 +157,7 @@ def pipeline_value(scope: Scope) -> Table:
         row["stage"]: row
         for row in open_deals.order_by()
         .values("stage")
-        .annotate(n=Count("pk"), value=Sum("amount", filter=in_house(scope)))
+        .annotate(n=Count("pk"), value=Sum("amount", filter=in_house(scope)), **left_out(scope))
     }
     stages = [stage for stage in funnel_stages(pipeline) if not stage.is_won]
     for i, stage in enumerate(stages):
@@ -168,7 +180,7 @@ def pipeline_value(scope: Scope) -> Table:
         "weighted": sum(r["weighted"] for r in table.rows),
     }
     table.notes.append(_("Pipeline: %(name)s") % {"name": pipeline.name})
-    note_left_out(table, open_deals, scope)
+    note_left_out(table, scope, per_stage.values())
     return table
 
 
@@ -187,7 +199,7 @@ def won_per_period(scope: Scope) -> Table:
         for row in won.annotate(bucket=scope.bucket_of("closed_at"))
         .order_by()
         .values("bucket")
-        .annotate(n=Count("pk"), revenue=Sum("amount", filter=in_house(scope)))
+        .annotate(n=Count("pk"), revenue=Sum("amount", filter=in_house(scope)), **left_out(scope))
     }
     table = Table(
         key="won_per_period",
@@ -210,5 +222,5 @@ def won_per_period(scope: Scope) -> Table:
         "deals": sum(r["deals"] for r in table.rows),
         "revenue": sum(r["revenue"] for r in table.rows),
     }
-    note_left_out(table, won, scope)
+    note_left_out(table, scope, per_bucket.values())
     return table

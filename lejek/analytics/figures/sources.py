@@ -122,7 +122,8 @@ def campaigns(scope: Scope) -> Table:
         ],
         chart=Chart("bar", "name", ("revenue", "cost")),
     )
-    rows = [row for row in _cohort_by(scope, "campaign") if row["campaign"] is not None]
+    # Leads without a campaign (usually most of them) are not grouped at all.
+    rows = list(_cohort_by(scope, "campaign").filter(campaign__isnull=False))
     rows.sort(key=lambda row: -row["leads"])
     foreign = 0
     for i, row in enumerate(rows):
