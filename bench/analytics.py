@@ -246,11 +246,14 @@ def hand_written(scope: Scope) -> dict[str, list[tuple[str, list]]]:
                 [adapt_date(this_month), adapt_date(last_month)],
             ),
             (
-                """SELECT c.to_stage_id,
-                    COUNT(DISTINCT c.deal_id) FILTER (WHERE s.is_won = TRUE),
-                    COUNT(DISTINCT c.deal_id) FILTER (WHERE s.is_lost = TRUE)
-                    FROM pipeline_stagechange c JOIN pipeline_deal d ON d.id = c.deal_id
-                    JOIN pipeline_stage s ON s.id = d.stage_id GROUP BY 1""",
+                """SELECT to_stage_id, SUM(won), SUM(lost) FROM (
+                    SELECT c.deal_id, c.to_stage_id,
+                           MAX(CASE WHEN s.is_won THEN 1 ELSE 0 END) AS won,
+                           MAX(CASE WHEN s.is_lost THEN 1 ELSE 0 END) AS lost
+                    FROM pipeline_deal d JOIN pipeline_stage s ON s.id = d.stage_id
+                    JOIN pipeline_stagechange c ON c.deal_id = d.id
+                    WHERE s.is_won = TRUE OR s.is_lost = TRUE
+                    GROUP BY c.deal_id, c.to_stage_id) t GROUP BY 1""",
                 [],
             ),
             (

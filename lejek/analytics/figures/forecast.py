@@ -34,6 +34,7 @@ from django.utils.translation import ngettext
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.money import CENT, in_house, left_out, note_left_out
 from lejek.analytics.scope import Scope, bucket_case, midnight
+from lejek.analytics.sql import outcomes_per_stage
 from lejek.analytics.tables import Chart, Column, Table
 from lejek.pipeline.models import Deal, Stage
 
@@ -48,19 +49,10 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 
 def history_win_rates(scope: Scope) -> dict[int, float]:
     """Per stage: won ÷ (won + lost) among closed deals that were ever in it (0-1)."""
-    rows = (
-        scope.stage_changes()
-        .order_by()
-        .values("to_stage")
-        .annotate(
-            won=Count("deal", distinct=True, filter=Q(deal__stage__is_won=True)),
-            lost=Count("deal", distinct=True, filter=Q(deal__stage__is_lost=True)),
-        )
-    )
     rates = {
-        row["to_stage"]: row["won"] / (row["won"] + row["lost"])
-        for row in rows
-        if row["won"] + row["lost"]
+        stage: won / (won + lost)
+        for stage, (won, lost) in outcomes_per_stage(scope.stage_changes()).items()
+        if won + lost
     }
     for stage in Stage.objects.exclude(pk__in=list(rates)):
         rates[stage.pk] = stage.probability / 100
