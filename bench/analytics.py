@@ -127,9 +127,11 @@ def hand_written(scope: Scope) -> dict[str, list[tuple[str, list]]]:
         ],
         "lead_statuses_over_time": [
             (
-                f"""SELECT CASE {bucket.format(col="changed_at")} ELSE {len(buckets) - 1} END,
-                    to_status, COUNT(DISTINCT lead_id) FROM leads_leadstatuschange
-                    WHERE changed_at >= %s AND changed_at < %s GROUP BY 1, 2""",
+                f"""SELECT b, to_status, COUNT(*) FROM (
+                    SELECT DISTINCT CASE {bucket.format(col="changed_at")}
+                           ELSE {len(buckets) - 1} END AS b, to_status, lead_id
+                    FROM leads_leadstatuschange
+                    WHERE changed_at >= %s AND changed_at < %s) t GROUP BY 1, 2""",
                 [since, until],
             )
         ],

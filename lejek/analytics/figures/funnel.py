@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.money import share
 from lejek.analytics.scope import Scope
-from lejek.analytics.sql import furthest_step_counts
+from lejek.analytics.sql import distinct_counts, furthest_step_counts
 from lejek.analytics.tables import Chart, Column, Table, period_kind
 from lejek.leads.models import Lead
 from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange
@@ -324,11 +324,8 @@ def deal_transitions(scope: Scope) -> Table:
 def lead_statuses_over_time(scope: Scope) -> Table:
     """How many leads entered each lifecycle status, per week or month of the period."""
     changes = scope.status_changes().filter(changed_at__gte=scope.since, changed_at__lt=scope.until)
-    rows = (
-        changes.annotate(bucket=scope.bucket_of("changed_at"))
-        .order_by()
-        .values_list("bucket", "to_status")
-        .annotate(n=Count("lead", distinct=True))
+    rows = distinct_counts(
+        changes.annotate(bucket=scope.bucket_of("changed_at")), ("bucket", "to_status"), "lead"
     )
     statuses = [*LEAD_STEPS, Lead.Status.DISQUALIFIED]
     grid: dict = {}
