@@ -111,6 +111,8 @@ class Activity(Subjected):
             models.Index(fields=["deal", "-occurred_at"]),
             models.Index(fields=["contact", "-occurred_at"]),
             models.Index(fields=["company", "-occurred_at"]),
+            # Activities a rep logged in a period (the reps report), read from the index alone.
+            models.Index(fields=["author", "occurred_at"]),
         ]
 
     def __str__(self) -> str:
