@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime
-from functools import reduce
-from operator import or_
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field
 
 from lejek.api.pagination import PageParams
 from lejek.core.custom_fields import filter_queryset
+from lejek.core.search import matching
 
 
 class RecordFilters(PageParams):
@@ -38,12 +37,7 @@ def aware(moment: datetime.datetime) -> datetime.datetime:
 
 
 def text_search(queryset: QuerySet, q: str | None, fields: list[str]) -> QuerySet:
-    words = (q or "").split()
-    for word in words:
-        queryset = queryset.filter(
-            reduce(or_, (Q(**{f"{name}__icontains": word}) for name in fields))
-        )
-    return queryset
+    return queryset.filter(matching(fields, q))
 
 
 def by_owner(queryset: QuerySet, user, owner: str | None, field: str = "owner") -> QuerySet:

@@ -47,6 +47,7 @@ from lejek.contacts.models import Merge
 from lejek.contacts.normalize import format_phone
 from lejek.core.custom_fields import definitions
 from lejek.core.listing import parse_id
+from lejek.core.search import any_field_contains
 from lejek.users.models import Role
 
 MERGES_PER_PAGE = 50
@@ -184,9 +185,7 @@ def merge_pick(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 
 def _search(user, model: type[Model], obj: Model, query: str) -> list[Model]:
-    matches = Q()
-    for name in SEARCH_FIELDS[kind_of(model)]:
-        matches |= Q(**{f"{name}__icontains": query})
+    matches = any_field_contains(SEARCH_FIELDS[kind_of(model)], query)
     rows = model._default_manager.editable_by(user).exclude(pk=obj.pk).filter(matches)
     return list(rows.select_related("owner").order_by("-created_at", "-pk")[:SEARCH_LIMIT])
 

@@ -28,9 +28,9 @@ from django.utils.translation import gettext_lazy as _
 
 from lejek.core import custom_fields
 from lejek.core.models import CustomField
+from lejek.core.search import matching
 
 PAGE_SIZE = 50
-MAX_SEARCH_TERMS = 6
 MAX_SEARCH_LENGTH = 200
 # Ids beyond a signed 64-bit integer would make the database driver fail.
 MAX_ID = 2**63 - 1
@@ -527,12 +527,7 @@ class Listing:
 
     def apply_search(self, qs: QuerySet, q: str) -> QuerySet:
         """Every word must appear in at least one of the search fields ("jan kowalski")."""
-        for term in q.split()[:MAX_SEARCH_TERMS]:
-            condition = Q()
-            for name in self.search:
-                condition |= Q(**{f"{name}__icontains": term})
-            qs = qs.filter(condition)
-        return qs
+        return qs.filter(matching(list(self.search), q))
 
     def apply_custom_fields(
         self, request: HttpRequest, qs: QuerySet, form: forms.Form

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from functools import reduce
-from operator import and_, or_
 
 from django import forms
 from django.contrib import messages
@@ -21,6 +19,7 @@ from django.views.decorators.http import require_GET
 from lejek.activities.models import SUBJECTS, Task
 from lejek.contacts.models import Company, Contact
 from lejek.core.models import CustomField
+from lejek.core.search import matching
 from lejek.core.services_custom_fields import (
     custom_field_create,
     custom_field_delete,
@@ -133,14 +132,6 @@ def home(request: HttpRequest) -> HttpResponse:
 # Search ------------------------------------------------------------------------------------
 
 
-def _matching(queryset, fields: list[str], words: list[str]):
-    """Rows where every word appears in at least one of the fields."""
-    per_word = [
-        reduce(or_, (Q(**{f"{name}__icontains": word}) for name in fields)) for word in words
-    ]
-    return queryset.filter(reduce(and_, per_word))
-
-
 SEARCHES = (
     (
         "leads",
@@ -174,10 +165,9 @@ SEARCHES = (
 
 
 def search_results(user, query: str) -> list[dict]:
-    words = query.split()[:5]
     results = []
     for key, label, model, fields, related in SEARCHES:
-        rows = _matching(model.objects.visible_to(user), fields, words)
+        rows = model.objects.visible_to(user).filter(matching(fields, query))
         if related:
             rows = rows.select_related(*related)
         found = list(rows[: SEARCH_LIMIT + 1])
@@ -217,10 +207,7 @@ def lookup(request: HttpRequest, entity: str) -> HttpResponse:
     if entity not in LOOKUPS:
         raise Http404
     model, fields = LOOKUPS[entity]
-    words = request.GET.get("q", "").split()[:5]
-    rows = model.objects.visible_to(request.user)
-    if words:
-        rows = _matching(rows, fields, [word[:100] for word in words])
+    rows = model.objects.visible_to(request.user).filter(matching(fields, request.GET.get("q")))
     found = list(rows.order_by(*model._meta.ordering or ["pk"])[: LOOKUP_LIMIT + 1])
     context = {"rows": found[:LOOKUP_LIMIT], "more": len(found) > LOOKUP_LIMIT}
     return render(request, "core/lookup_options.html", context)
