@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,9 @@ from django.utils import timezone
 
 from lejek.analytics.figures import FIGURES, compute
 from lejek.analytics.figures.customers import predicted_clv
+from lejek.contacts.models import Company
+from lejek.core.models import CustomField
+from lejek.core.services_custom_fields import custom_field_create
 from lejek.leads.services import source_create
 from lejek.pipeline.models import Deal
 from tests.analytics_history import deal_history
@@ -131,3 +135,76 @@ def test_top_customers_and_their_drill(admin, customers):
     ]
     drilled = drill(scope, f"{kind}:{pk}", "purchases")
     assert set(drilled.values_list("pk", flat=True)) == {d.pk for d in every_win}
+
+
+# Customer value by segment --------------------------------------------------------------------
+
+
+def segment_of(deal) -> str | None:
+    """The deal's own value, else its lead's, else its company's (as the figure reads it)."""
+    for custom in (deal.custom, deal.lead.custom if deal.lead else {}, company_custom(deal)):
+        if (custom or {}).get("industry") is not None:
+            return custom["industry"]
+    return None
+
+
+def company_custom(deal) -> dict:
+    return deal.company.custom if deal.company else {}
+
+
+@pytest.fixture
+def industries(admin, customers):
+    for entity in (CustomField.Entity.COMPANY, CustomField.Entity.DEAL):
+        custom_field_create(
+            actor=admin, entity=entity, key="industry", label="Industry", type="text"
+        )
+    for n, company in enumerate(Company.objects.order_by("pk")):
+        Company.objects.filter(pk=company.pk).update(
+            custom={"industry": "IT" if n % 2 else "Retail"}
+        )
+    # A few deals say otherwise themselves; the contact's deals have no company at all.
+    for deal in Deal.objects.order_by("pk")[::5]:
+        Deal.objects.filter(pk=deal.pk).update(custom={"industry": "Energy"})
+    return customers
+
+
+def test_clv_per_segment_of_a_custom_field(admin, industries):
+    table = compute("clv_by_segment", replace(year_scope(admin), split="industry"))
+
+    assert table.title == "Customer value by Industry"
+    won = [
+        d
+        for d in Deal.objects.select_related("stage", "lead", "company")
+        if d.stage.is_won and d.currency == "PLN" and d.amount is not None
+    ]
+    expected = defaultdict(list)
+    for deal in won:
+        expected[segment_of(deal) or "(none)"].append(deal)
+    assert {"IT", "Retail", "Energy"} <= set(expected)
+    rows = {row["name"]: row for row in table.rows}
+    assert set(rows) == set(expected)
+    for name, deals in expected.items():
+        grouped = by_customer(deals)
+        revenue = sum(d.amount for d in deals)
+        assert rows[name]["customers"] == len(grouped), name
+        assert rows[name]["revenue"] == revenue
+        assert rows[name]["historical"] == (revenue / len(grouped)).quantize(Decimal("0.01"))
+
+
+def test_without_a_chosen_field_the_segment_table_says_how_to_get_one(admin, industries):
+    table = compute("clv_by_segment", year_scope(admin))
+    assert table.rows == []
+    assert "Customer value by" in table.notes[0]
+
+
+def test_the_split_is_a_filter_choice_kept_in_the_url(client_for, admin, industries):
+    page = client_for(admin).get("/reports/", {"split": "industry"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert '<option value="industry" selected>Industry</option>' in text
+    assert "Customer value by Industry" in text
+    assert "split=industry" in text  # the export and drill links keep it
+
+    bad = client_for(admin).get("/reports/", {"split": "no_such_field"})
+    assert bad.status_code == 200
+    assert "Select a valid choice" in bad.content.decode()

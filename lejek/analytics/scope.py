@@ -17,6 +17,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lejek.core.models import CustomField
 from lejek.leads.models import Campaign, Lead, LeadStatusChange, Source
 from lejek.pipeline.models import Deal, Pipeline, StageChange
 from lejek.users.models import Role, Team, User
@@ -48,6 +49,8 @@ class Scope:
     # A custom-field segment: (key, value) of a lead or deal custom field.
     segment: tuple[str, str] | None = None
     period: str = "12m"
+    # A custom field whose values split customers for "Customer value by segment" (its key).
+    split: str | None = None
 
     # The period ------------------------------------------------------------------------------
 
@@ -183,6 +186,8 @@ class Scope:
                 params[name] = str(value.pk)
         if self.segment is not None:
             params["segment"] = f"{self.segment[0]}={self.segment[1]}"
+        if self.split is not None:
+            params["split"] = self.split
         return params
 
     def query_string(self, **extra: str) -> str:
@@ -238,6 +243,17 @@ def period_bounds(period: str, today: datetime.date) -> tuple[datetime.date, dat
     return datetime.date(start_year, start_month, 1), today
 
 
+# Where a customer's segment may be recorded: on the deal, the lead it came from, or the
+# company that bought.
+SPLIT_ENTITIES = (CustomField.Entity.DEAL, CustomField.Entity.LEAD, CustomField.Entity.COMPANY)
+
+
+def split_choices() -> list[tuple[str, str]]:
+    """Custom fields that can split customers into segments: key → label, one per key."""
+    rows = CustomField.objects.filter(entity__in=SPLIT_ENTITIES).order_by("label", "key")
+    return list(dict(rows.values_list("key", "label")).items())
+
+
 class ScopeForm(forms.Form):
     """The dashboard's filters; every field optional, bad values reported next to the field."""
 
@@ -264,10 +280,12 @@ class ScopeForm(forms.Form):
         max_length=200,
         help_text=_("A custom field and its value, e.g. industry=IT"),
     )
+    split = forms.ChoiceField(label=_("Customer value by"), choices=[], required=False)
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["split"].choices = [("", "—"), *split_choices()]
         if user.role not in (Role.ADMIN, Role.MARKETING):
             teams = Team.objects.filter(pk__in=user.team_ids)
             self.fields["team"].queryset = teams
@@ -323,6 +341,7 @@ class ScopeForm(forms.Form):
             campaign=data.get("campaign"),
             segment=data.get("segment"),
             period=period,
+            split=data.get("split") or None,
         )
 
 

@@ -12,6 +12,8 @@ history counts (not only the period), in the house currency:
   - expected lifespan = the average years between first and last purchase of the customers
     who bought more than once (at least one year; one year when nobody bought twice).
 - Per source or campaign: the same over the deals won through that source or campaign.
+- Per segment: the same per value of a custom field chosen in the filters, read from the
+  deal, else its lead, else the buying company.
 """
 
 from __future__ import annotations
@@ -19,13 +21,26 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Max, Min, QuerySet, Sum, When
+from django.db.models import (
+    Case,
+    Count,
+    Expression,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    QuerySet,
+    Sum,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.money import CENT, in_house, label_missing
-from lejek.analytics.scope import Scope
+from lejek.analytics.scope import Scope, split_choices
 from lejek.analytics.sql import days_sql
 from lejek.analytics.tables import Chart, Column, Table
 from lejek.contacts.models import Company, Contact
@@ -51,10 +66,10 @@ def customer_deals(scope: Scope) -> QuerySet[Deal]:
     )
 
 
-def _per_customer(deals: QuerySet[Deal], group: str | None = None) -> QuerySet:
+def _per_customer(deals: QuerySet[Deal], group: str | Expression | None = None) -> QuerySet:
     keys = ["customer_company", "customer_contact"]
     if group is not None:
-        deals = deals.annotate(group_key=F(group))
+        deals = deals.annotate(group_key=F(group) if isinstance(group, str) else group)
         keys.insert(0, "group_key")
     return (
         deals.order_by()
@@ -68,7 +83,7 @@ def _per_customer(deals: QuerySet[Deal], group: str | None = None) -> QuerySet:
     )
 
 
-def _clv_rows(deals: QuerySet[Deal], group: str | None) -> list[tuple]:
+def _clv_rows(deals: QuerySet[Deal], group: str | Expression | None) -> list[tuple]:
     """Per group (or once, for group None): customers, purchases, revenue, mean years since
     the first purchase, mean years from first to last purchase of repeat customers."""
     inner = _per_customer(deals, group)
@@ -132,9 +147,8 @@ def clv_summary(scope: Scope) -> Table:
     return table
 
 
-def _clv_table(scope: Scope, key: str, title, group: str, names: dict) -> Table:
-    lifespan = overall(scope)["lifespan"]
-    table = Table(
+def _clv_frame(key: str, title) -> Table:
+    return Table(
         key=key,
         title=title,
         columns=[
@@ -146,13 +160,23 @@ def _clv_table(scope: Scope, key: str, title, group: str, names: dict) -> Table:
         ],
         chart=Chart("bar", "name", ("historical", "predicted")),
     )
+
+
+def _clv_table(
+    scope: Scope, key: str, title, group: str | Expression, names: dict | None = None
+) -> Table:
+    """CLV per group; `names` turns group ids into names, else the value is its own name."""
+    lifespan = overall(scope)["lifespan"]
+    table = _clv_frame(key, title)
     rows = _clv_rows(customer_deals(scope), group)
     rows.sort(key=lambda row: -(row[3] or 0))
     for group_id, customers, purchases, revenue, tenure, _span in rows:
         revenue = Decimal(revenue or 0)
         table.rows.append(
             {
-                "name": label_missing(names.get(group_id, "")),
+                "name": label_missing(
+                    names.get(group_id, "") if names is not None else str(group_id or "")
+                ),
                 "customers": customers,
                 "revenue": revenue.quantize(CENT),
                 "historical": (revenue / customers).quantize(CENT),
@@ -175,6 +199,31 @@ def clv_by_campaign(scope: Scope) -> Table:
     return _clv_table(
         scope, "clv_by_campaign", _("Customer value by campaign"), "lead__campaign", names
     )
+
+
+# Where a deal's segment is read, in order (a relation's custom values are joined).
+SEGMENT_PATHS = ("custom", "lead__custom", "company__custom")
+
+
+def segment_of(key: str) -> Expression:
+    """A deal's value of custom field `key`: the deal's own, else its lead's, else its
+    company's."""
+    return Coalesce(*(KeyTextTransform(key, path) for path in SEGMENT_PATHS))
+
+
+@figure("clv_by_segment", section="customers")
+def clv_by_segment(scope: Scope) -> Table:
+    """Customer value per value of the custom field chosen under "Customer value by"."""
+    title = _("Customer value by segment")
+    if scope.split is None:
+        table = _clv_frame("clv_by_segment", title)
+        table.notes.append(
+            _("Pick a custom field under “Customer value by” to compare its segments.")
+        )
+        return table
+    label = dict(split_choices()).get(scope.split, scope.split)
+    title = _("Customer value by %(field)s") % {"field": label}
+    return _clv_table(scope, "clv_by_segment", title, segment_of(scope.split))
 
 
 def _customer_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
