@@ -72,10 +72,16 @@ def test_rep_sees_only_their_own_numbers(rep, deals):
 def test_bad_parameters_are_422_with_one_error_per_field(admin, other_rep):
     response = Api(admin).get(
         "/analytics/deal_funnel",
-        {"period": "forever", "pipeline": "abc", "segment": "nothing", "grain": "day"},
+        {
+            "period": "forever",
+            "pipeline": "abc",
+            "segment": "nothing",
+            "grain": "day",
+            "split": "no_such_field",
+        },
     )
     errors = error_fields(response)
-    assert set(errors) == {"period", "pipeline", "segment", "grain"}
+    assert set(errors) == {"period", "pipeline", "segment", "grain", "split"}
     assert all(errors.values())
 
 
@@ -109,3 +115,18 @@ def test_figures_appear_in_the_openapi_document(admin):
     operation = schema["paths"]["/api/v1/analytics/{key}"]["get"]
     names = {parameter["name"] for parameter in operation["parameters"]}
     assert {"key", "period", "start", "end", "owner", "segment"} <= names
+
+
+def test_customer_value_by_segment_over_the_api(admin, deals):
+    from lejek.core.models import CustomField
+    from lejek.core.services_custom_fields import custom_field_create
+
+    custom_field_create(
+        actor=admin, entity=CustomField.Entity.DEAL, key="tier", label="Tier", type="text"
+    )
+    response = Api(admin).get("/analytics/clv_by_segment", {"split": "tier"})
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["scope"]["split"] == "tier"
+    assert body["figure"]["title"] == "Customer value by Tier"

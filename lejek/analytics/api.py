@@ -44,6 +44,9 @@ class ScopeParams(Schema):
     source: str | None = Field(None, description="A source id.")
     campaign: str | None = Field(None, description="A campaign id.")
     segment: str | None = Field(None, description="A custom field and its value: `key=value`.")
+    split: str | None = Field(
+        None, description="A custom field key: splits customers in `clv_by_segment`."
+    )
 
 
 class FigureOut(Schema):
@@ -84,6 +87,7 @@ def scope_json(scope: Scope) -> dict[str, Any]:
         "source": pk(scope.source),
         "campaign": pk(scope.campaign),
         "segment": f"{scope.segment[0]}={scope.segment[1]}" if scope.segment else None,
+        "split": scope.split,
         "currency": scope.currency,
     }
 
