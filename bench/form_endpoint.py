@@ -1,12 +1,23 @@
-"""Lead capture over HTTP: the public form endpoint under concurrent clients, through gunicorn.
+"""Lead capture over HTTP: the public form endpoint, and the leads it leads to.
 
 Starts `gunicorn` with 2 sync workers (DEBUG off, rate limit off) on a fresh database with a
-team of three reps and an assignment rule, so each submission does the real work: checks,
-idempotency row, lead with dedup and contact matching, automatic assignment, consent record.
-Then C client threads send N JSON submissions (each a new person, with its own
-Idempotency-Key) over plain http.client connections, and p50 / p99 latency and leads/s are
-reported. In the same run the raw database inserts the same N leads, one INSERT + COMMIT per
-lead, for the ratio.
+team of three reps and an assignment rule, so each lead does the real work: dedup and
+contact matching, automatic assignment, a notification, a consent record. Client threads send
+JSON submissions (each a new person, with its own Idempotency-Key) over plain http.client
+connections. Four measurements:
+
+(a) The endpoint alone, with 1, 2 and 8 clients: p50 / p99 latency and accepted
+    submissions/s. No worker runs, so the requests only check and store (202 Accepted).
+(c) Processing alone: the backlog (a) left is drained by `submissions_process`, in this
+    process, one submission per transaction: leads/s of the worker by itself.
+(b) End to end, as in production: gunicorn and a `lejek worker` run side by side; 8 clients
+    send N submissions and the clock stops when every one of them is a lead. leads/s = N /
+    that time; the endpoint's latency during the run is reported too.
+And, in this process through Django's test client: time and SQL statements per request,
+the part of it spent in middleware, and per lead in processing.
+
+In the same run the raw database inserts the same N leads, one INSERT + COMMIT per lead,
+for the ratio.
 """
 
 from __future__ import annotations
@@ -35,6 +46,8 @@ SERVER_ENV = {
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "LEJEK_FORM_RATE_LIMIT": "off",
     "LOG_LEVEL": "ERROR",
+    # Assignment notifications are e-mailed by the worker; kept in memory, not sent.
+    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
 }
 os.environ.update(SERVER_ENV)
 
@@ -47,7 +60,8 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from lejek.leads.assignment import rule_create  # noqa: E402
-from lejek.leads.models import Consent, Lead, WebForm  # noqa: E402
+from lejek.leads.capture import submissions_process  # noqa: E402
+from lejek.leads.models import Consent, FormSubmission, Lead, WebForm  # noqa: E402
 from lejek.leads.webforms import webform_create  # noqa: E402
 from lejek.users.models import Role  # noqa: E402
 from lejek.users.services import team_create, user_create  # noqa: E402
@@ -89,7 +103,6 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, **SERVER_ENV}
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "lejek.wsgi:application",
@@ -100,7 +113,7 @@ def start_server(port: int) -> subprocess.Popen:
         "--log-level",
         "warning",
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV})
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -110,6 +123,31 @@ def start_server(port: int) -> subprocess.Popen:
             time.sleep(0.2)
     server.terminate()
     raise RuntimeError("gunicorn did not start")
+
+
+def start_worker() -> subprocess.Popen:
+    """`lejek worker` as production runs it (its default 1 s poll when the queue is empty)."""
+    command = [
+        sys.executable,
+        "-m",
+        "lejek.cli",
+        "worker",
+        "--no-reload",
+        "--queue-name",
+        "*",
+        "--verbosity",
+        "0",
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV})
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def body(n: int) -> bytes:
@@ -183,9 +221,10 @@ def raw_inserts(total: int) -> float:
     sql = (
         "INSERT INTO leads_lead (created_at, updated_at, version, first_name, last_name, email,"
         " phone, company_name, title, status, medium, utm_source, utm_medium, utm_campaign,"
-        " utm_term, utm_content, referrer, country, region, score, description, custom)"
+        " utm_term, utm_content, referrer, country, region, score, description, custom,"
+        " disqualified_reason)"
         " VALUES (%s, %s, 1, %s, %s, %s, %s, %s, '', 'new', '', '', '', '', '', '', '', '',"
-        " '', 0, %s, '{}')"
+        " '', 0, %s, '{}', '')"
     )
     rows = []
     for n in range(total):
@@ -209,51 +248,109 @@ def raw_inserts(total: int) -> float:
     return total / (time.perf_counter() - started)
 
 
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
 def in_process(form: WebForm, total: int, first: int) -> dict:
-    """One submission at a time through Django's test client, no HTTP: where the time goes."""
-    from django.test import Client
+    """One request at a time through Django's test client, no HTTP: where the time goes.
+
+    The same requests are also sent straight to the view (RequestFactory, no middleware), so
+    the difference is what the middleware costs on this URL. Then the submissions are
+    processed in one run, timed per lead.
+    """
+    from django.test import Client, RequestFactory
     from django.test.utils import CaptureQueriesContext
 
-    from lejek.leads import webform_submission
-
-    original = webform_submission.lead_create
-    inside: list[float] = []
-
-    def timed_lead_create(**kwargs):
-        started = time.perf_counter()
-        try:
-            return original(**kwargs)
-        finally:
-            inside.append((time.perf_counter() - started) * 1000)
+    from lejek.leads.public_views import public_form
 
     client = Client()
+    factory = RequestFactory()
     path = f"/f/{form.key}/"
-    totals = []
-    webform_submission.lead_create = timed_lead_create
-    try:
-        for n in range(first, first + total):
-            headers = {"Idempotency-Key": f"inproc-{n}"}
-            started = time.perf_counter()
-            client.post(path, body(n), content_type="application/json", headers=headers)
-            totals.append((time.perf_counter() - started) * 1000)
-        with CaptureQueriesContext(connection) as queries:
-            client.post(path, body(first + total), content_type="application/json")
-    finally:
-        webform_submission.lead_create = original
+    full, bare = [], []
+    for n in range(first, first + total):
+        headers = {"Idempotency-Key": f"inproc-{n}"}
+        started = time.perf_counter()
+        client.post(path, body(n), content_type="application/json", headers=headers)
+        full.append(time.perf_counter() - started)
+        m = n + total
+        request = factory.post(
+            path, body(m), content_type="application/json", headers={"Idempotency-Key": f"v-{m}"}
+        )
+        started = time.perf_counter()
+        public_form(request, form.key)
+        bare.append(time.perf_counter() - started)
+    with CaptureQueriesContext(connection) as request_queries:
+        client.post(
+            path, body(first + 3 * total), content_type="application/json", headers={"X": "1"}
+        )
+    # A run processes many submissions: it reads the form once, so it is timed as a run.
+    with CaptureQueriesContext(connection) as lead_queries:
+        submissions_process(limit=10)
+    started = time.perf_counter()
+    submissions_process(limit=total)
+    per_lead = (time.perf_counter() - started) / total
+    submissions_process()
     return {
-        "total": statistics.median(totals),
-        "lead_create": statistics.median(inside[: len(totals)]),
-        "queries": len(queries.captured_queries),
+        "request": median_ms(full),
+        "view": median_ms(bare),
+        "request_queries": len(request_queries.captured_queries),
+        "lead": per_lead * 1000,
+        "lead_queries": len(lead_queries.captured_queries) / 10,
     }
+
+
+def drain() -> dict:
+    """Process the queue in this process, as one worker would: leads/s by itself."""
+    queued = FormSubmission.objects.queued().count()
+    started = time.perf_counter()
+    done = submissions_process()
+    seconds = time.perf_counter() - started
+    return {"queued": queued, "done": done, "rate": done.total / seconds, "seconds": seconds}
+
+
+def end_to_end(port: int, path: str, total: int, clients: int, first: int) -> dict:
+    """N submissions with gunicorn and a worker running: time until every one is a lead."""
+    worker = start_worker()
+    try:
+        time.sleep(3)  # the worker's start-up (Django, a first poll) is not the leads' time
+        before = FormSubmission.objects.count()
+        started = time.perf_counter()
+        endpoint = fire(port, path, total, clients, first, "e2e")
+        sent = time.perf_counter() - started
+        deadline = time.time() + 1800
+        while time.time() < deadline:
+            if not FormSubmission.objects.queued().exists():
+                break
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+    finally:
+        stop(worker)
+    stored = FormSubmission.objects.count() - before
+    processed = FormSubmission.objects.filter(key__startswith="e2e-", status="processed")
+    return {
+        "endpoint": endpoint,
+        "stored": stored,
+        "processed": processed.count(),
+        "failed": FormSubmission.objects.filter(status="failed").count(),
+        "sent_seconds": sent,
+        "wall": wall,
+        "rate": total / wall,
+    }
+
+
+def status_text(statuses: dict[int, int]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 2, 8])
+    parser.add_argument("--e2e-clients", type=int, default=8)
     args = parser.parse_args()
     form = prepare()
-    load_before = os.getloadavg()[0]
+    load_before = os.getloadavg()
     path = f"/f/{form.key}/"
     port = free_port()
     server = start_server(port)
@@ -264,49 +361,94 @@ def main() -> None:
         for clients in args.clients:
             results.append((clients, fire(port, path, args.requests, clients, first, "run")))
             first += args.requests
+        load_endpoint = os.getloadavg()
+        alone = drain()
+        e2e = end_to_end(port, path, args.requests, args.e2e_clients, first)
+        first += args.requests
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
+    load_e2e = os.getloadavg()
     profile = in_process(form, 300, first)
-    load_after = os.getloadavg()[0]
     leads = Lead.objects.count()
     consents = Consent.objects.count()
     assigned = Lead.objects.filter(owner__isnull=False).count()
+    submissions = FormSubmission.objects.count()
     raw = raw_inserts(args.requests)
     vendor = connection.vendor
+
+    max_age = connection.settings_dict["CONN_MAX_AGE"]
+
+    def load(figures: tuple[float, float, float]) -> str:
+        return "/".join(f"{x:.1f}" for x in figures)
+
     lines = [
         f"# Public form endpoint — {vendor}",
         "",
-        f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; gunicorn, 2 sync workers, DEBUG off, rate limit off; "
-        f"1-minute load average {load_before:.1f} before, {load_after:.1f} after (the machine "
-        "is shared: other work running at the same time slows every figure).",
-        f"Per row: {args.requests:,} JSON submissions (each a new person with its own "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; gunicorn, 2 sync "
+        f"workers, DEBUG off, rate limit off, CONN_MAX_AGE {max_age}. Load average "
+        f"(1/5/15 min): {load(load_before)} before, {load(load_endpoint)} after (a), "
+        f"{load(load_e2e)} after (b). The machine is shared: other work running at "
+        "the same time slows every figure.",
+        f"Each row: {args.requests:,} JSON submissions (each a new person with its own "
         "Idempotency-Key, consent ticked) from N client threads on the same machine, after 100 "
-        "warm-up submissions. Each creates a lead (dedup lookup, contact and company matching, "
-        "round-robin assignment among 3 reps, a notification), an idempotency row and a "
-        "consent record.",
-        "Raw = the same leads inserted with one INSERT + COMMIT each from one Python "
-        "connection, no HTTP and no Django.",
+        "warm-up submissions. Raw = the same leads inserted with one INSERT + COMMIT each from "
+        "one Python connection, no HTTP and no Django.",
         "",
-        "| clients | responses | p50 (ms) | p99 (ms) | leads/s | raw INSERT+COMMIT/s | ratio |",
+        "## (a) The endpoint: check, store, answer 202",
+        "",
+        "No worker running: each request checks the values and stores one row; the lead is "
+        "made later.",
+        "",
+        "| clients | responses | p50 (ms) | p99 (ms) | accepted/s | raw INSERT+COMMIT/s | ratio |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for clients, result in results:
-        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(result["statuses"].items()))
         lines.append(
-            f"| {clients} | {statuses} | {result['p50']:.1f} | {result['p99']:.1f} "
-            f"| {result['rate']:.0f} | {raw:.0f} | {raw / result['rate']:.0f}x |"
+            f"| {clients} | {status_text(result['statuses'])} | {result['p50']:.1f} "
+            f"| {result['p99']:.1f} | {result['rate']:.0f} | {raw:.0f} "
+            f"| {raw / result['rate']:.1f}x |"
         )
+    done = alone["done"]
+    end = e2e["endpoint"]
     lines += [
         "",
-        "Where the time goes: one submission at a time in the same process through Django's "
-        f"test client (no HTTP, no gunicorn), median of 300: {profile['total']:.1f} ms per "
-        f"submission, of which {profile['lead_create']:.1f} ms inside `lead_create` (dedup, "
-        "contact and company matching, validation, assignment, notification); "
-        f"{profile['queries']} SQL statements per submission in all.",
+        "## (b) End to end: until every lead exists",
         "",
-        f"Database afterwards: {leads} leads, {consents} consents, {assigned} assigned.",
+        f"gunicorn and one `lejek worker` (default 1 s poll) running side by side; "
+        f"{args.e2e_clients} clients send {args.requests:,} submissions; the clock runs from "
+        "the first request until no submission is queued.",
+        "",
+        "| submissions | sent in (s) | all leads in (s) | leads/s end to end | endpoint p50 (ms) "
+        "| endpoint p99 (ms) | responses |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        f"| {args.requests:,} | {e2e['sent_seconds']:.1f} | {e2e['wall']:.1f} "
+        f"| {e2e['rate']:.0f} | {end['p50']:.1f} | {end['p99']:.1f} "
+        f"| {status_text(end['statuses'])} |",
+        "",
+        f"Processed: {e2e['processed']:,} of {e2e['stored']:,} stored; failed: {e2e['failed']}.",
+        "",
+        "## (c) Processing alone",
+        "",
+        f"The {alone['queued']:,} submissions (a) left queued, drained in one process by "
+        f"`submissions_process` (one transaction per lead): {alone['seconds']:.1f} s, "
+        f"**{alone['rate']:.0f} leads/s** ({done.created:,} created, {done.repeats} repeats, "
+        f"{done.failed} failed).",
+        "",
+        "## Where the time goes",
+        "",
+        "One at a time in this process through Django's test client (no HTTP, no gunicorn), "
+        f"median of 300: **{profile['request']:.2f} ms per request** with "
+        f"{profile['request_queries']} SQL statements (the form with its consent version, "
+        "the INSERT, the look for a waiting task run); the view called directly, without "
+        f"middleware: {profile['view']:.2f} ms, so the middleware costs "
+        f"{profile['request'] - profile['view']:.2f} ms on this URL. "
+        f"Processing: **{profile['lead']:.2f} ms per lead** (a run of 300) with "
+        f"{profile['lead_queries']:.1f} SQL statements per lead (claim, `lead_create` with "
+        "dedup, matching, assignment and notification, consent, the row marked).",
+        "",
+        f"Database afterwards: {submissions} submissions, {leads} leads, {consents} consents, "
+        f"{assigned} assigned.",
         "Targets (DESIGN.md): p99 < 50 ms, >= 500 leads/s with 2 workers.",
     ]
     text = "\n".join(lines) + "\n"

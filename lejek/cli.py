@@ -18,7 +18,7 @@ import sys
 COMMANDS = {
     "run": "set up the database, load demo data if it is empty, start a worker and the web server",
     "demo": "create the deterministic demo data set (--seed N, --size small|large, --reset)",
-    "worker": "run background tasks (e-mails, imports, scoring)",
+    "worker": "run background tasks (e-mails, imports, scoring, web-form leads)",
     "import": "import leads, contacts, companies or deals from CSV or XLSX",
     "export": "export records as CSV, XLSX or JSON",
     "bench-data": "generate a large realistic data set for benchmarks",

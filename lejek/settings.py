@@ -111,6 +111,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "lejek.sqlite3",
+            # Kept open between requests: when the last connection closes, SQLite checkpoints
+            # the WAL file, which made every request about 11 ms slower.
+            "CONN_MAX_AGE": 60,
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

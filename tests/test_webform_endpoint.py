@@ -1,4 +1,8 @@
-"""The public endpoint /f/<key>/: leads from websites, and everything hostile traffic tries."""
+"""The public endpoint /f/<key>/: leads from websites, and everything hostile traffic tries.
+
+The endpoint stores a checked submission and answers; the lead is made by the worker, here
+run in the test with `submissions_process()` (what the background task calls).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ from django.urls import reverse
 from lejek.core.models import CustomField, Event
 from lejek.core.services_custom_fields import custom_field_create
 from lejek.leads.assignment import rule_create
+from lejek.leads.capture import submissions_process
 from lejek.leads.models import Consent, FormSubmission, Lead, Source
 from lejek.leads.services import campaign_create, source_create
 from lejek.leads.webform_submission import HONEYPOT, TOKEN
 from lejek.leads.webforms import webform_update
+from lejek.users.models import Notification
 from tests.factories import make_contact
 from tests.test_webforms import FIELDS, make_form
 
@@ -56,6 +62,7 @@ def test_html_submission_creates_a_lead_in_the_forms_team_and_thanks(client, web
     response = client.post(url(webform), person(phone="601 234 567"))
     assert response.status_code == 200
     assert "Thanks, we will call you." in response.content.decode()
+    assert submissions_process().created == 1
     lead = Lead.objects.get()
     assert (lead.first_name, lead.email, lead.phone) == (
         "Zofia",
@@ -65,7 +72,8 @@ def test_html_submission_creates_a_lead_in_the_forms_team_and_thanks(client, web
     assert lead.team == north
     assert lead.source.name == "Web form"
     assert lead.source.kind == Source.Kind.WEB_FORM
-    assert FormSubmission.objects.get().lead == lead
+    submission = FormSubmission.objects.get()
+    assert (submission.lead, submission.status) == (lead, FormSubmission.Status.PROCESSED)
 
 
 def test_html_submission_redirects_with_303_when_the_form_has_a_redirect(client, webform, marketer):
@@ -75,23 +83,36 @@ def test_html_submission_redirects_with_303_when_the_form_has_a_redirect(client,
     response = client.post(url(webform), person())
     assert response.status_code == 303
     assert response["Location"] == "https://example.com/dzieki"
+    submissions_process()
     assert Lead.objects.count() == 1
 
 
-def test_json_submission_answers_201_with_the_lead_id(client, webform):
+def test_json_submission_answers_202_with_the_queued_submissions_id(client, webform):
     response = post_json(client, webform, person())
-    assert response.status_code == 201
-    lead = Lead.objects.get()
-    assert response.json() == {"status": "created", "lead": lead.pk}
+    assert response.status_code == 202
+    submission = FormSubmission.objects.get()
+    assert response.json() == {"id": submission.pk, "status": "queued"}
+    assert submission.status == FormSubmission.Status.QUEUED
+    assert not Lead.objects.exists()
+    submissions_process()
+    submission.refresh_from_db()
+    assert submission.lead == Lead.objects.get()
+    assert submission.outcome == FormSubmission.Outcome.CREATED
 
 
-def test_repeat_of_an_open_lead_answers_200_and_fills_the_same_lead(client, webform):
+def test_repeat_of_an_open_lead_fills_the_same_lead_and_logs_the_repeat(client, webform):
     first = post_json(client, webform, person(), **{"Idempotency-Key": "a1"})
+    submissions_process()
     again = post_json(client, webform, person(phone="+48 601 234 567"), **{"Idempotency-Key": "a2"})
-    assert first.status_code == 201
-    assert again.status_code == 200
-    assert again.json() == {"status": "repeat", "lead": first.json()["lead"]}
-    assert Lead.objects.get().phone == "+48601234567"
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json()["id"] != first.json()["id"]
+    assert submissions_process().repeats == 1
+    lead = Lead.objects.get()
+    assert lead.phone == "+48601234567"
+    repeat = FormSubmission.objects.get(pk=again.json()["id"])
+    assert (repeat.lead, repeat.outcome) == (lead, FormSubmission.Outcome.REPEAT)
+    assert Event.objects.filter(verb="lead.repeated", object_id=lead.pk).count() == 1
+    assert lead.activity_set.filter(subject_line="Repeated submission").exists()
 
 
 def test_form_stamps_its_source_campaign_and_the_visitors_utm_and_referrer(client, marketer, north):
@@ -103,6 +124,7 @@ def test_form_stamps_its_source_campaign_and_the_visitors_utm_and_referrer(clien
         person(utm_source="newsletter", utm_campaign="spring"),
         headers={"Referer": "https://example.com/pricing"},
     )
+    submissions_process()
     lead = Lead.objects.get()
     assert (lead.source, lead.campaign) == (source, campaign)
     assert (lead.utm_source, lead.utm_campaign) == ("newsletter", "spring")
@@ -111,15 +133,18 @@ def test_form_stamps_its_source_campaign_and_the_visitors_utm_and_referrer(clien
 
 def test_explicit_referrer_wins_over_the_header(client, webform):
     post_json(client, webform, person(referrer="https://a.example/x"), Referer="https://b.example/")
+    submissions_process()
     assert Lead.objects.get().referrer == "https://a.example/x"
 
 
 def test_form_lead_goes_through_automatic_assignment(client, webform, admin, north, rep):
     rule_create(actor=admin, name="All", team=north, conditions=[])
     post_json(client, webform, person())
+    submissions_process()
     lead = Lead.objects.get()
     assert lead.owner == rep
     assert Event.objects.filter(verb="lead.assigned", object_id=lead.pk).exists()
+    assert Notification.objects.filter(recipient=rep, kind="lead.assigned").count() == 1
     created = Event.objects.get(verb="lead.created", object_id=lead.pk)
     assert created.actor is None
 
@@ -133,7 +158,8 @@ def test_custom_fields_on_the_form_are_stored_and_checked(client, marketer, admi
     assert bad.status_code == 422
     assert {"field": "custom:seats", "message": "Enter a whole number."} in bad.json()["errors"]
     good = post_json(client, form, person(**{"custom:seats": "25"}))
-    assert good.status_code == 201
+    assert good.status_code == 202
+    submissions_process()
     assert Lead.objects.get().custom == {"seats": 25}
 
 
@@ -148,19 +174,32 @@ def test_ticked_consent_is_recorded_with_version_ip_browser_and_contact(client, 
         REMOTE_ADDR="203.0.113.7",
         headers={"User-Agent": "Firefox/130"},
     )
+    submitted_at = FormSubmission.objects.get().created_at
+    submissions_process()
     consent = Consent.objects.get()
     lead = Lead.objects.get()
     assert consent.text == webform.current_consent()
     assert consent.text.version == 1
     assert (consent.lead, consent.contact) == (lead, contact)
     assert (consent.ip, consent.user_agent) == ("203.0.113.7", "Firefox/130")
-    assert consent.given_at is not None
+    assert consent.given_at == submitted_at  # when the person sent it, not when it was processed
+    assert Event.objects.filter(verb="consent.given", object_id=lead.pk).exists()
 
 
 def test_consent_given_after_a_wording_change_points_at_the_new_version(client, webform, marketer):
     webform_update(actor=marketer, form=webform, values={}, consent_text="New wording.")
     post_json(client, webform, person(consent=True))
+    submissions_process()
     assert Consent.objects.get().text.version == 2
+
+
+def test_consent_keeps_the_wording_shown_even_if_it_changes_before_processing(
+    client, webform, marketer
+):
+    post_json(client, webform, person(consent=True))
+    webform_update(actor=marketer, form=webform, values={}, consent_text="Newer wording.")
+    submissions_process()
+    assert Consent.objects.get().text.version == 1
 
 
 def test_required_consent_not_given_is_a_field_error_and_nothing_is_written(
@@ -181,6 +220,7 @@ def test_required_consent_not_given_is_a_field_error_and_nothing_is_written(
 
 def test_unticked_optional_consent_records_nothing(client, webform):
     client.post(url(webform), person())
+    submissions_process()
     assert Lead.objects.count() == 1
     assert not Consent.objects.exists()
 
@@ -218,6 +258,7 @@ def test_json_reports_unknown_fields_while_html_ignores_them(client, webform):
     assert api.json()["errors"] == [{"field": "favourite_colour", "message": "Unknown field."}]
     html = client.post(url(webform), person(favourite_colour="blue", submit="Send"))
     assert html.status_code == 200
+    submissions_process()
     assert Lead.objects.count() == 1
 
 
@@ -281,11 +322,11 @@ def test_honeypot_creates_nothing_and_looks_like_success_in_html(client, webform
     assert not FormSubmission.objects.exists()
 
 
-def test_honeypot_creates_nothing_and_answers_201_in_json(client, webform):
+def test_honeypot_creates_nothing_and_answers_202_in_json(client, webform):
     response = post_json(client, webform, {**person(), HONEYPOT: "x"})
-    assert response.status_code == 201
-    assert response.json()["status"] == "created"
-    assert not Lead.objects.exists()
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    assert not FormSubmission.objects.exists()
 
 
 def test_body_over_64_kb_answers_413_without_a_lead(client, webform):
@@ -303,11 +344,11 @@ def test_rate_limit_answers_429_with_retry_after(client, webform, settings):
     codes = [
         post_json(client, webform, person(email=f"p{i}@example.pl")).status_code for i in range(4)
     ]
-    assert codes == [201, 201, 201, 429]
+    assert codes == [202, 202, 202, 429]
     limited = post_json(client, webform, person(email="p9@example.pl"))
     assert 1 <= int(limited["Retry-After"]) <= 60
     assert limited.json()["status"] == 429
-    assert Lead.objects.count() == 3
+    assert FormSubmission.objects.count() == 3
 
 
 def test_rate_limit_counts_per_ip_and_ignores_forwarded_for_from_untrusted_clients(
@@ -337,10 +378,9 @@ def test_json_replay_with_the_same_key_creates_one_lead(client, webform):
     responses = [
         post_json(client, webform, person(), **{"Idempotency-Key": "order-1"}) for _ in range(5)
     ]
-    assert [r.status_code for r in responses] == [201, 200, 200, 200, 200]
-    lead_id = responses[0].json()["lead"]
-    assert all(r.json()["lead"] == lead_id for r in responses)
-    assert responses[1].json()["status"] == "replayed"
+    assert [r.status_code for r in responses] == [202] * 5
+    assert all(r.json() == responses[0].json() for r in responses)  # the very same answer
+    submissions_process()
     assert Lead.objects.count() == 1
     assert FormSubmission.objects.count() == 1
     assert Event.objects.filter(verb="lead.repeated").count() == 0
@@ -351,13 +391,15 @@ def test_same_key_with_a_different_body_answers_422(client, webform):
     other = post_json(client, webform, person(first_name="Anna"), **{"Idempotency-Key": "k"})
     assert other.status_code == 422
     assert other.json()["type"] == "urn:lejek:problem:idempotency-conflict"
+    assert FormSubmission.objects.count() == 1
+    submissions_process()
     assert Lead.objects.get().first_name == "Zofia"
 
 
 def test_bad_idempotency_key_answers_400(client, webform):
     response = post_json(client, webform, person(), **{"Idempotency-Key": "x" * 200})
     assert response.status_code == 400
-    assert not Lead.objects.exists()
+    assert not FormSubmission.objects.exists()
 
 
 def test_html_token_replay_creates_one_submission(client, webform):
@@ -367,6 +409,7 @@ def test_html_token_replay_creates_one_submission(client, webform):
         response = client.post(url(webform), {**person(), TOKEN: token})
         assert response.status_code == 200
     assert FormSubmission.objects.get().key == token
+    submissions_process()
     assert Lead.objects.count() == 1
 
 
@@ -377,6 +420,7 @@ def test_html_token_reused_with_other_values_asks_to_send_again(client, webform)
     html = response.content.decode()
     assert "already sent with other values" in html
     assert 'value="tok-1"' not in html  # a fresh token, so sending again works
+    submissions_process()
     assert Lead.objects.get().first_name == "Zofia"
 
 
@@ -384,6 +428,7 @@ def test_identical_posts_without_a_token_are_one_submission(client, webform):
     client.post(url(webform), person())
     client.post(url(webform), person())
     assert FormSubmission.objects.count() == 1
+    submissions_process()
     assert Lead.objects.count() == 1
 
 
@@ -407,7 +452,7 @@ def test_json_answer_carries_cors_only_for_allowed_origins(client, webform):
     allowed = post_json(client, webform, person(), Origin="https://example.com")
     assert allowed["Access-Control-Allow-Origin"] == "https://example.com"
     other = post_json(client, webform, person(email="b@example.pl"), Origin="https://evil.example")
-    assert other.status_code == 201
+    assert other.status_code == 202
     assert "Access-Control-Allow-Origin" not in other
 
 
@@ -453,13 +498,14 @@ def test_multipart_html_form_is_accepted(client, webform):
         content_type="application/x-www-form-urlencoded",
     )
     assert urlencoded.status_code == 200
-    assert Lead.objects.count() == 2
+    assert submissions_process().created == 2
 
 
 def test_a_replay_from_another_page_is_still_a_replay(client, webform):
     key = {"Idempotency-Key": "same"}
     first = post_json(client, webform, person(), Referer="https://example.com/a", **key)
     again = post_json(client, webform, person(), Referer="https://example.com/b", **key)
-    assert (first.status_code, again.status_code) == (201, 200)
-    assert again.json()["status"] == "replayed"
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json() == first.json()
+    submissions_process()
     assert Lead.objects.get().referrer == "https://example.com/a"

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from lejek.core.models import CustomField, Event
 from lejek.core.services_custom_fields import custom_field_create, custom_field_delete
-from lejek.leads.models import Consent, ConsentText, Lead, WebForm
+from lejek.leads.capture import submissions_process
+from lejek.leads.models import Consent, ConsentText, FormSubmission, Lead, WebForm
 from lejek.leads.webform_forms import row_prefix
 from lejek.leads.webform_submission import HONEYPOT, TOKEN
 from lejek.leads.webforms import consents_of, webform_create, webform_delete, webform_update
@@ -210,6 +211,7 @@ def test_switching_a_form_off_makes_its_address_answer_404(client_for, marketer,
 def test_deleting_a_form_keeps_its_leads_and_logs_the_deletion(client_for, marketer, client):
     form = make_form(marketer)
     client.post(reverse("public-form", args=[form.key]), {"email": "a@example.pl"})
+    submissions_process()
     response = client_for(marketer).post(
         reverse("webform-delete", args=[form.pk]), {"action": "delete"}
     )
@@ -219,9 +221,21 @@ def test_deleting_a_form_keeps_its_leads_and_logs_the_deletion(client_for, marke
     assert Event.objects.get(verb="webform.deleted").before["name"] == "Contact us"
 
 
+def test_a_form_with_queued_submissions_cannot_be_deleted_yet(marketer, client):
+    form = make_form(marketer)
+    client.post(reverse("public-form", args=[form.key]), {"email": "a@example.pl"})
+    with pytest.raises(ValidationError, match="still being processed"):
+        webform_delete(actor=marketer, form=form)
+    submissions_process()
+    webform_delete(actor=marketer, form=form)
+    assert Lead.objects.count() == 1
+    assert not FormSubmission.objects.exists()
+
+
 def test_a_form_with_consents_cannot_be_deleted_only_switched_off(client_for, marketer, client):
     form = make_form(marketer)
     client.post(reverse("public-form", args=[form.key]), {"email": "a@example.pl", "consent": "1"})
+    submissions_process()
     page = client_for(marketer).get(reverse("webform-delete", args=[form.pk])).content.decode()
     assert "Consents are kept as proof" in page
     response = client_for(marketer).post(
@@ -297,6 +311,7 @@ def test_snippet_submitted_as_is_without_javascript_creates_a_lead(
     data = {**reader.inputs, "first_name": "Ewa", "email": "ewa@example.pl", "consent": "1"}
     response = client.post(reader.action.removeprefix("https://crm.example.pl"), data)
     assert response.status_code == 200
+    submissions_process()
     lead = Lead.objects.get()
     assert (lead.first_name, lead.email) == ("Ewa", "ewa@example.pl")
     assert lead.consents.count() == 1
@@ -309,6 +324,7 @@ def test_consents_panel_lists_what_a_lead_agreed_to(marketer, client):
         {"email": "a@example.pl", "consent": "1"},
         REMOTE_ADDR="203.0.113.7",
     )
+    submissions_process()
     lead = Lead.objects.get()
     html = render_to_string("leads/webform_consents_panel.html", {"consents": consents_of(lead)})
     assert "Demo request" in html
@@ -331,6 +347,7 @@ def test_a_form_whose_custom_field_was_deleted_still_works_and_switches_off(
     assert "Industry" not in page
     sent = client.post(reverse("public-form", args=[form.key]), {"email": "a@example.pl"})
     assert sent.status_code == 200
+    assert submissions_process().created == 1
     webform_update(actor=marketer, form=form, values={"is_active": False})
     form.refresh_from_db()
     assert not form.is_active
@@ -343,5 +360,6 @@ def test_clearing_the_consent_text_keeps_the_old_wording_and_stops_asking(market
     page = client.get(reverse("public-form", args=[form.key])).content.decode()
     assert 'name="consent"' not in page
     client.post(reverse("public-form", args=[form.key]), {"email": "a@example.pl", "consent": "1"})
+    submissions_process()
     assert Lead.objects.count() == 1
     assert not Consent.objects.exists()

@@ -319,24 +319,68 @@ class Consent(models.Model):
         return f"{self.text} @ {self.given_at:%Y-%m-%d}"
 
 
+class FormSubmissionQuerySet(models.QuerySet):
+    def queued(self):
+        return self.filter(status=FormSubmission.Status.QUEUED)
+
+    def failed(self):
+        return self.filter(status=FormSubmission.Status.FAILED)
+
+
 class FormSubmission(models.Model):
     """One accepted submission, keyed for idempotency: a replay finds this row, not a new lead.
 
-    The unique (form, key) constraint is what makes ten simultaneous copies create one lead.
+    The request only checks the values and stores them here (`queued`); a worker turns the
+    row into a lead (`processed`, with `lead`) or records why it could not (`failed`, with
+    `error`; a failed row can be queued again). The unique (form, key) constraint is what
+    makes ten simultaneous copies store one row.
     """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed")
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", _("New lead")
+        REPEAT = "repeat", _("Repeat of an open lead")
 
     form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="submissions")
     key = models.CharField(max_length=128)
     body_hash = models.CharField(max_length=64)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    # The checked values: {"values": {lead field: value}, "custom": {key: value}}.
+    data = models.JSONField(default=dict, blank=True)
+    # The consent wording the person agreed to (null: consent not given or none asked).
+    consent_text = models.ForeignKey(
+        ConsentText, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     lead = models.ForeignKey(
         Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
     )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FormSubmissionQuerySet.as_manager()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["form", "key"], name="form_submission_unique_key")
+        ]
+        indexes = [
+            # The worker's queue: the oldest queued rows first.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="queued"),
+                name="form_submission_queued",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,12 @@
-"""A public submission to a web form: checked field by field, then turned into one lead.
+"""A public submission to a web form: checked field by field, then stored for the worker.
 
-Idempotency rests on FormSubmission's unique (form, key): the row is inserted in the same
-transaction as the lead, so of ten identical submissions arriving together one commits and
-the other nine hit the constraint, find the committed row and answer as replays.
+The request does only what must happen while the visitor waits: the checks, and one INSERT
+of the checked values into FormSubmission. Turning the row into a lead (dedup, matching,
+assignment, consent) is capture.py's work, in the background.
+
+Idempotency rests on FormSubmission's unique (form, key): of ten identical submissions
+arriving together one row commits and the other nine hit the constraint, find the committed
+row and answer as replays.
 """
 
 from __future__ import annotations
@@ -20,11 +24,15 @@ from django.utils.translation import gettext as _
 
 from lejek.contacts.normalize import normalize_country, normalize_email, normalize_phone
 from lejek.core.custom_fields import clean_value
-from lejek.core.events import record_event
 from lejek.core.models import CustomField
-from lejek.leads.models import Consent, FormSubmission, Lead, Source, WebForm
-from lejek.leads.services import lead_create
-from lejek.leads.webforms import CUSTOM_PREFIX, STANDARD_FIELDS, lead_custom_fields
+from lejek.leads.capture import enqueue_processing
+from lejek.leads.models import FormSubmission, WebForm
+from lejek.leads.webforms import (
+    CUSTOM_PREFIX,
+    IDENTITY_FIELDS,
+    STANDARD_FIELDS,
+    lead_custom_fields,
+)
 
 # Names a bot fills in and a person never sees (hidden by CSS on the form).
 HONEYPOT = "website_url"
@@ -52,7 +60,6 @@ TRUE_WORDS = {"1", "true", "on", "yes", "tak"}
 # Without a token, the same body from the same address within this many seconds is a replay
 # (a double click, a refresh); after that it is a new submission.
 UNKEYED_WINDOW = 600
-DEFAULT_SOURCE = "Web form"
 
 
 class IdempotencyConflict(Exception):
@@ -79,11 +86,16 @@ class Submission:
         text = json.dumps(body, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def stored(self) -> dict[str, Any]:
+        """What FormSubmission.data keeps: the lead's values and its custom values."""
+        return {"values": {**self.from_headers, **self.values}, "custom": self.custom}
+
 
 @dataclass(frozen=True)
-class Outcome:
-    lead: Lead | None
-    created: bool
+class Captured:
+    """A stored submission; `replay` when it was stored by an earlier request."""
+
+    submission: FormSubmission
     replay: bool
 
 
@@ -195,6 +207,12 @@ def clean_submission(
         for name in data:
             if name not in asked and name not in META_FIELDS:
                 submission.add_error(name, _("Unknown field."))
+    if not submission.errors and not any(submission.values.get(n) for n in IDENTITY_FIELDS):
+        # Checked here, not left to the lead's own constraint: the lead is made later, by a
+        # worker, and the person must hear now what is missing.
+        submission.add_error(
+            NON_FIELD_ERRORS, _("Give the lead at least a name, an e-mail or a company.")
+        )
     return submission
 
 
@@ -209,80 +227,41 @@ def valid_key(key: str) -> bool:
     return 0 < len(key) <= MAX_KEY and key.isprintable() and key.isascii()
 
 
-def _source_id(form: WebForm) -> int:
-    """The form's source, its campaign's, or the shared "Web form" source."""
-    if form.source_id:
-        return form.source_id
-    if form.campaign_id and form.campaign.source_id:
-        return form.campaign.source_id
-    source, _created = Source.objects.get_or_create(
-        name=DEFAULT_SOURCE, defaults={"kind": Source.Kind.WEB_FORM}
-    )
-    return source.pk
-
-
-def _record_consent(form: WebForm, lead: Lead, ip: str | None, user_agent: str) -> None:
-    text = form.current_consent()
-    if text is None or not text.text:  # an empty latest version: the form asks no consent
-        return
-    consent = Consent.objects.create(
-        text=text, lead=lead, contact_id=lead.contact_id, ip=ip, user_agent=user_agent[:300]
-    )
-    record_event(
-        actor=None,
-        verb="consent.given",
-        obj=lead,
-        after={"consent": consent.pk, "text": text.pk, "version": text.version},
-    )
-
-
-def webform_submit(
+def submission_capture(
     *,
     form: WebForm,
     submission: Submission,
     key: str,
     ip: str | None,
     user_agent: str = "",
-) -> Outcome:
-    """Turn a checked submission into a lead, once per key.
+    consent_text_id: int | None = None,
+) -> Captured:
+    """Store a checked submission for the worker, once per key: one INSERT, one transaction.
 
-    Raises IdempotencyConflict when the key came before with a different body, and
-    ValidationError when the lead itself is refused (e.g. no name, e-mail or company).
+    `consent_text_id` is the wording shown with the form (its latest version); it is kept
+    only when the consent box was ticked. Raises IdempotencyConflict when the key came
+    before with a different body. The worker is asked to run once the row is committed.
     """
     body_hash = submission.body_hash()
+    row = FormSubmission(
+        form=form,
+        key=key,
+        body_hash=body_hash,
+        data=submission.stored(),
+        consent_text_id=consent_text_id if submission.consent else None,
+        ip=ip,
+        user_agent=user_agent[:300],
+    )
     try:
         with transaction.atomic():
-            row = FormSubmission.objects.create(form=form, key=key, body_hash=body_hash, ip=ip)
-            lead = lead_create(
-                actor=None,
-                dedupe=True,
-                team=form.team,
-                source_id=_source_id(form),
-                campaign_id=form.campaign_id,
-                custom=submission.custom or None,
-                **submission.from_headers,
-                **submission.values,
-            )
-            row.lead = lead
-            row.save(update_fields=["lead"])
-            if submission.consent:
-                _record_consent(form, lead, ip, user_agent)
-            return Outcome(lead=lead, created=not lead.was_repeat, replay=False)
+            row.save(force_insert=True)
+            # robust: the row is safe either way; a failed enqueue leaves it to the next run.
+            transaction.on_commit(enqueue_processing, robust=True)
     except IntegrityError:
-        earlier = FormSubmission.objects.filter(form=form, key=key).select_related("lead").first()
+        earlier = FormSubmission.objects.filter(form=form, key=key).first()
         if earlier is None:
             raise
         if earlier.body_hash != body_hash:
             raise IdempotencyConflict(key) from None
-        return Outcome(lead=earlier.lead, created=False, replay=True)
-
-
-def errors_of(exc: ValidationError) -> dict[str, list[str]]:
-    """A service's refusal as field → messages; unknown names become form-wide errors."""
-    if not hasattr(exc, "error_dict"):
-        return {NON_FIELD_ERRORS: exc.messages}
-    errors: dict[str, list[str]] = {}
-    for name, messages in exc.message_dict.items():
-        target = name.replace("custom.", CUSTOM_PREFIX, 1)
-        errors.setdefault(target, []).extend(messages)
-    return errors
+        return Captured(submission=earlier, replay=True)
+    return Captured(submission=row, replay=False)

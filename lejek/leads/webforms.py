@@ -225,6 +225,10 @@ def webform_delete(*, actor, form: WebForm) -> None:
         raise ValidationError(
             _("People gave consent on this form; deactivate it instead of deleting it.")
         )
+    if form.submissions.queued().exists():
+        raise ValidationError(
+            _("Submissions to this form are still being processed; try again in a minute.")
+        )
     record_event(actor=actor, verb="webform.deleted", obj=form, before=_snapshot(form))
     form.consent_texts.all().delete()
     form.delete()

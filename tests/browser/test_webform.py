@@ -1,4 +1,7 @@
-"""A marketer builds a web form; a visitor without JavaScript sends it; the lead arrives."""
+"""A marketer builds a web form; a visitor without JavaScript sends it; the lead arrives.
+
+The worker that turns the stored submission into a lead is run in the test process, where
+`lejek worker` would run it in production."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import expect
 
-from lejek.leads.models import Consent, Lead, WebForm
+from lejek.leads.capture import submissions_process
+from lejek.leads.models import Consent, FormSubmission, Lead, WebForm
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
 
@@ -61,6 +65,8 @@ def test_marketer_builds_a_form_and_a_visitor_without_javascript_sends_it(
     finally:
         visitor.close()
 
+    assert FormSubmission.objects.get().status == FormSubmission.Status.QUEUED
+    assert submissions_process().created == 1
     lead = Lead.objects.get()
     assert (lead.first_name, lead.phone, lead.team) == ("Zofia", "+48601234567", north)
     assert lead.utm_source == "newsletter"
