@@ -3,13 +3,18 @@
 A record is a plain dict, so leads from the database and the synthetic generator go through
 the same code: {"source", "campaign", "medium", "utm_source", "country", "region", "title",
 "email_kind", "company_size", "custom": {...}, "counts": {kind: n}, "last_days": float|None}.
+
+A rescore does not build records: `batch_inputs` reads the same fields column by column from
+a batch, as codes into each column's distinct values, so categories, numbers and shown values
+are worked out once per distinct value with the same functions.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.utils.translation import gettext as _
@@ -17,7 +22,10 @@ from django.utils.translation import gettext_lazy
 
 from lejek.core.models import CustomField
 from lejek.scoring.models import EngagementKind
-from lejek.scoring.rules import Lookups, email_kind
+from lejek.scoring.rules import Lookups, email_kind, factorize
+
+if TYPE_CHECKING:
+    from lejek.scoring.compute import EngagementArrays
 
 MISSING = "(none)"
 CATEGORICAL = ("source", "campaign", "medium", "utm_source", "country", "region", "title")
@@ -96,13 +104,13 @@ def record_from_row(
     }
 
 
-def _category(value: Any) -> str:
+def category(value: Any) -> str:
     if value is None or value == "":
         return MISSING
     return str(value).strip().casefold()[:100] or MISSING
 
 
-def _number(value: Any) -> float:
+def number(value: Any) -> float:
     """log1p of a non-negative amount (sizes, counts, budgets spread over decades); nan if none."""
     if value is None or value == "" or isinstance(value, bool):
         return math.nan
@@ -142,16 +150,15 @@ def matrices(records: Sequence[dict[str, Any]], spec: dict) -> tuple[np.ndarray,
         seen: dict[Any, str] = {}
         column = []
         for value in _column(records, name):
-            # By type too: True and 1 are equal keys but different categories.
-            key = (type(value), value if isinstance(value, str | int | float) else str(value))
+            key = _typed_key(value)
             text = seen.get(key)
             if text is None:
-                text = seen[key] = _category(value)
+                text = seen[key] = category(value)
             column.append(text)
         cat[:, j] = column
     num = np.empty((n, len(spec["numeric"])), dtype=float)
     for j, name in enumerate(spec["numeric"]):
-        num[:, j] = [_number(value) for value in _column(records, name)]
+        num[:, j] = [number(value) for value in _column(records, name)]
     return cat, num
 
 
@@ -164,9 +171,90 @@ def combined(cat: np.ndarray, num: np.ndarray) -> np.ndarray:
 
 
 def shown_value(record: dict[str, Any], name: str) -> str:
-    value = _raw(record, name)
+    return shown(_raw(record, name))
+
+
+def shown(value: Any) -> str:
+    """A field's value as the factors list shows it."""
     if value is None or value == "":
         return "—"
     if isinstance(value, float):
         return f"{value:.0f}"
     return str(value)
+
+
+# A batch, column by column ------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    """One model input over a batch: each lead's code into `values`, the distinct raw values."""
+
+    codes: np.ndarray
+    values: list[Any]
+
+
+def _typed_key(value: Any) -> tuple:
+    # By type too: True and 1 are equal keys but different categories and numbers.
+    return (type(value), value if isinstance(value, str | int | float) else str(value))
+
+
+def _needs_types(values: list[Any]) -> bool:
+    """Whether equal-but-different values (True and 1, 1 and 1.0) or unhashable ones occur."""
+    types = set(map(type, values))
+    return not (types <= {str, type(None), int} or types <= {str, type(None), float})
+
+
+def _coded(values: list[Any], typed: bool) -> Column:
+    if not typed or not _needs_types(values):
+        codes, keys = factorize(values)
+        return Column(codes, keys)
+    codes, keys = factorize([_typed_key(value) for value in values])
+    first: dict[int, Any] = {}
+    for position, code in enumerate(codes.tolist()):
+        if code not in first:
+            first[code] = values[position]
+            if len(first) == len(keys):
+                break
+    return Column(codes, [first[code] for code in range(len(keys))])
+
+
+def _names(ids: list[Any], by_id: dict) -> Column:
+    codes, distinct = factorize(ids)
+    found = [by_id.get(pk) for pk in distinct]
+    return Column(codes, [item.name if item else "" for item in found])
+
+
+def batch_inputs(
+    columns: dict[str, list], lookups: Lookups, engagement: EngagementArrays, spec: dict
+) -> list[Column]:
+    """The model's inputs for a batch (rules.LEAD_COLUMNS columns and its engagement), in the
+    spec's order: categorical columns, then numeric ones. Same values as `record_from_row`."""
+    n = len(columns["id"])
+    out = []
+    for name in [*spec["categorical"], *spec["numeric"]]:
+        if name == "source":
+            out.append(_names(columns["source_id"], lookups.sources))
+        elif name == "campaign":
+            out.append(_names(columns["campaign_id"], lookups.campaigns))
+        elif name.startswith("custom."):
+            key = name.removeprefix("custom.")
+            out.append(_coded([custom.get(key) for custom in columns["custom"]], typed=True))
+        elif name.startswith("n_"):
+            kind = name.removeprefix("n_")
+            if kind in engagement.kinds:
+                counts = engagement.counts[:, engagement.kinds.index(kind)]
+                values, codes = np.unique(counts, return_inverse=True)
+                out.append(Column(codes.reshape(-1), values.tolist()))
+            else:
+                out.append(Column(np.zeros(n, dtype=np.intp), [0]))
+        elif name == "last_days":
+            days = engagement.last_days
+            values = [None if d != d else d for d in days.tolist()]  # nan: never engaged
+            out.append(Column(np.arange(n), values))
+        elif name in columns:
+            # Lead columns hold text or whole numbers (never booleans): plain keys will do.
+            out.append(_coded(columns[name], typed=False))
+        else:
+            out.append(Column(np.zeros(n, dtype=np.intp), [None]))
+    return out

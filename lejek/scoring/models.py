@@ -138,6 +138,8 @@ class LeadScore(models.Model):
 
     `explanation` is a list of {"kind": "fit"|"engagement", "label", "points"}; `factors` a
     list of {"feature", "label", "value", "effect"} (effect on the log-odds, + pushes up).
+    `computed_at` is when these values were computed: a rescore that gets the same values
+    leaves the row alone.
     """
 
     lead = models.OneToOneField(

@@ -17,9 +17,9 @@ lead page shows as factors, relative to an average lead of the training data.
 from __future__ import annotations
 
 import io
-import math
 import time
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 import joblib
@@ -33,7 +33,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from lejek.scoring.features import combined, matrices
+from lejek.scoring.features import Column, category, combined, matrices, number, shown
 
 MIN_SAMPLES = 200
 MIN_PER_CLASS = 30
@@ -228,6 +228,26 @@ class CompiledModel:
         for i, table in enumerate(self.tables):
             default = self.unseen[i]
             out[:, i] = [table.get(value, default) for value in cat[:, i]]
+        out[:, len(self.tables) :] = self._numeric(num)
+        return out
+
+    def coded_contributions(self, columns: list[Column]) -> np.ndarray:
+        """The same contributions from a batch's coded columns (features.batch_inputs): each
+        distinct value is looked up once and spread over the batch."""
+        n_cat = len(self.tables)
+        n = len(columns[0].codes)
+        out = np.empty((n, len(columns)))
+        for i, table in enumerate(self.tables):
+            column, default = columns[i], self.unseen[i]
+            per_value = np.array([table.get(category(v), default) for v in column.values])
+            out[:, i] = per_value[column.codes]
+        num = np.empty((n, len(columns) - n_cat))
+        for j, column in enumerate(columns[n_cat:]):
+            num[:, j] = np.array([number(v) for v in column.values], dtype=float)[column.codes]
+        out[:, n_cat:] = self._numeric(num)
+        return out
+
+    def _numeric(self, num: np.ndarray) -> np.ndarray:
         p = self.num
         missing = np.isnan(num)
         filled = np.where(missing, p["fill"], num)
@@ -239,8 +259,7 @@ class CompiledModel:
             if extra >= 0:
                 z = (missing[:, column] - p["mean"][extra]) / p["scale"][extra]
                 numeric[:, column] += z * p["weights"][extra]
-        out[:, len(self.tables) :] = numeric
-        return out
+        return numeric
 
     def probabilities(self, cat: np.ndarray, num: np.ndarray) -> np.ndarray:
         logits = self.intercept + self.contributions(cat, num).sum(axis=1)
@@ -253,6 +272,17 @@ class CompiledModel:
         num = X[:, n_cat:].astype(float)
         return self.contributions(cat, num).mean(axis=0).tolist()
 
+    def _top(self, contributions: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per lead, the columns that moved its log-odds most against an average lead, and
+        their effects; columns of no real effect are marked -1."""
+        names = [*self.spec["categorical"], *self.spec["numeric"]]
+        baseline = np.asarray(self.spec.get("baseline") or [0.0] * len(names))
+        effects = contributions - baseline
+        top = np.argsort(-np.abs(effects), axis=1)[:, :limit]
+        chosen = np.take_along_axis(effects, top, axis=1)
+        top[~(np.isfinite(chosen) & (np.abs(chosen) >= 0.01))] = -1
+        return top, chosen
+
     def factors(self, records: list[dict], contributions: np.ndarray, limit: int = 6):
         """Per lead, the fields that moved its log-odds most against an average lead.
 
@@ -263,15 +293,12 @@ class CompiledModel:
 
         names = [*self.spec["categorical"], *self.spec["numeric"]]
         custom_labels = self.spec.get("custom_labels", {})
-        baseline = np.asarray(self.spec.get("baseline") or [0.0] * len(names))
-        effects = contributions - baseline
-        top = np.argsort(-np.abs(effects), axis=1)[:, :limit]
+        top, chosen = self._top(contributions, limit)
         out = []
         for i, record in enumerate(records):
             factors = []
-            for j in top[i]:
-                effect = float(effects[i, j])
-                if abs(effect) < 0.01 or not math.isfinite(effect):
+            for j, effect in zip(top[i].tolist(), chosen[i].tolist(), strict=True):
+                if j < 0:
                     continue
                 factor = {
                     "feature": names[j],
@@ -283,3 +310,46 @@ class CompiledModel:
                 factors.append(factor)
             out.append(factors)
         return out
+
+    def factor_texts(
+        self, columns: list[Column], contributions: np.ndarray, limit: int = 6
+    ) -> list[str]:
+        """`factors` of a batch's coded columns, as the JSON text LeadScore stores.
+
+        A factor's text depends only on its column and the lead's value there (its effect is
+        that value's contribution), so each is written once per distinct value.
+        """
+        names = [*self.spec["categorical"], *self.spec["numeric"]]
+        custom_labels = self.spec.get("custom_labels", {})
+        top, chosen = self._top(contributions, limit)
+        offsets = np.cumsum([0] + [len(column.values) for column in columns])
+        codes = np.stack([column.codes for column in columns], axis=1)
+        ids = offsets[:-1] + codes
+        picked = np.where(top >= 0, np.take_along_axis(ids, np.maximum(top, 0), axis=1), -1)
+        texts = np.empty(int(offsets[-1]) + 1, dtype=object)
+        texts[-1] = ""
+        # One occurrence of each fragment (any will do: all have the same effect).
+        flat = picked.ravel()
+        first = np.full(len(texts), -1)
+        first[flat[::-1]] = np.arange(len(flat) - 1, -1, -1)
+        for fragment in np.flatnonzero(first[:-1] >= 0).tolist():
+            row, rank = divmod(int(first[fragment]), picked.shape[1])
+            j = int(top[row, rank])
+            value = columns[j].values[fragment - int(offsets[j])]
+            label = custom_labels.get(names[j])
+            texts[fragment] = (
+                f'{{"feature": {encode_basestring_ascii(names[j])}, '
+                f'"value": {encode_basestring_ascii(shown(value))}, '
+                f'"effect": {round(float(chosen[row, rank]), 3)!r}'
+                + ("}" if label is None else f', "label": {encode_basestring_ascii(label)}}}')
+            )
+        # The kept fragments in rank order, a comma before all but the first: object-array
+        # additions over the batch instead of a join per lead.
+        out = np.full(len(picked), "[", dtype=object)
+        started = np.zeros(len(picked), dtype=bool)
+        for rank in range(picked.shape[1]):
+            kept = picked[:, rank] >= 0
+            fragments = texts[picked[:, rank]]
+            out = out + np.where(started & kept, ", " + fragments, fragments)
+            started |= kept
+        return (out + "]").tolist()

@@ -7,8 +7,7 @@ rescore, at this moment: a new lead has no engagement yet, so its score is its f
 from __future__ import annotations
 
 from lejek.leads.scores import Scorer, Scores
-from lejek.scoring import features
-from lejek.scoring.compute import Context, _add_probabilities, engagement_of, rule_result, summary
+from lejek.scoring.compute import Batch, Context, Engaged, read_engagement, score_batch
 from lejek.scoring.rules import row_of
 
 
@@ -16,14 +15,11 @@ def make_scorer() -> Scorer:
     context = Context.load()
 
     def score(lead) -> Scores:
-        row = row_of(lead)
-        events = engagement_of([lead.pk]).get(lead.pk, []) if lead.pk else []
-        aged, counts, last = summary(events, context.now)
-        result = rule_result(row, aged, context)
-        if context.model is None:
-            return Scores(score=result.score, win_probability=None)
-        record = features.record_from_row(row, context.lookups, counts, last)
-        _add_probabilities([result], [record], context.model, explain=False)
-        return Scores(score=result.score, win_probability=round(result.probability * 100, 2))
+        # The rescore's own batch path, with a batch of one (the lead may not be saved yet).
+        engaged = read_engagement([lead.pk], context.now) if lead.pk else Engaged.none()
+        scored = score_batch(Batch.from_rows([row_of(lead)]), engaged, context, explain=False)
+        if scored.probability is None:
+            return Scores(score=scored.score[0], win_probability=None)
+        return Scores(score=scored.score[0], win_probability=round(scored.probability[0] * 100, 2))
 
     return score

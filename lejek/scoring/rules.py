@@ -5,18 +5,20 @@ fields only scoring needs: job title, company name, e-mail domain and whether th
 a free mailbox. Those are tested by handing the assignment engine a stand-in lead that holds
 the value under a custom key, so the comparison rules stay the engine's own.
 
-Evaluating a condition depends only on the value of its one field, so results are memoised
-per distinct value: rescoring a million leads evaluates each country, size or title once.
+Evaluating a condition depends only on the value of its one field, so a batch of leads is
+evaluated column by column: each distinct value of a field is tested once by the engine
+(and remembered across batches), and the answers are spread over the batch as a boolean
+mask. One lead is a batch of one, so both paths share the same code.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 from django.utils.translation import gettext_lazy
 
 from lejek.leads import assignment
@@ -143,20 +145,54 @@ def row_of(lead) -> dict[str, Any]:
     return row
 
 
-def raw_value(row: dict[str, Any], name: str) -> Any:
-    """The value a condition on `name` depends on: the memo key."""
+def _scalar(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+
+def raw_column(columns: dict[str, list], name: str, n: int) -> list:
+    """The values a condition on `name` depends on, one per lead of a batch (the memo keys)."""
     if name == "source":
-        return row["source_id"]
+        return columns["source_id"]
     if name == "campaign":
-        return row["campaign_id"]
+        return columns["campaign_id"]
     if name == "email_domain":
-        return email_domain(row["email"])
+        return [email_domain(email) for email in columns["email"]]
     if name == "email_kind":
-        return email_kind(row["email"])
+        return columns["email_kind"]
     if name.startswith(CUSTOM_PREFIX):
-        value = (row["custom"] or {}).get(name.removeprefix(CUSTOM_PREFIX))
-        return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
-    return row.get(name)
+        key = name.removeprefix(CUSTOM_PREFIX)
+        return [_scalar(custom.get(key)) if custom else None for custom in columns["custom"]]
+    return columns[name] if name in columns else [None] * n
+
+
+def raw_value(row: dict[str, Any], name: str) -> Any:
+    """The value a condition on `name` depends on for one lead row."""
+    return raw_column(columns_of([row]), name, 1)[0]
+
+
+def columns_of(rows: Sequence[dict[str, Any]]) -> dict[str, list]:
+    """Lead rows (dicts of LEAD_COLUMNS) as one list per column."""
+    columns = {name: [row.get(name) for row in rows] for name in LEAD_COLUMNS}
+    return with_derived(columns)
+
+
+def with_derived(columns: dict[str, list]) -> dict[str, list]:
+    """Empty custom values as {} and the e-mail kind, computed once for rules and model."""
+    columns["custom"] = [custom or {} for custom in columns["custom"]]
+    columns["email_kind"] = [email_kind(email) for email in columns["email"]]
+    return columns
+
+
+def memo_key(value: Any) -> Any:
+    # True and 1 are equal dictionary keys but not equal to the engine.
+    return ("bool", value) if type(value) is bool else value
+
+
+def factorize(keys: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+    """(code of each key, the distinct keys in order of first appearance)."""
+    index: dict[Any, int] = {}
+    codes = [index.setdefault(key, len(index)) for key in keys]
+    return np.fromiter(codes, dtype=np.intp, count=len(codes)), list(index)
 
 
 @dataclass
@@ -207,33 +243,39 @@ class Rule:
 
 
 class FitEvaluator:
-    """Which fit rules hold for a lead row, memoised per condition and field value."""
+    """Which fit rules hold for a batch of leads, memoised per condition and field value."""
 
     def __init__(self, rules: Iterable[Rule], lookups: Lookups) -> None:
         self.rules = list(rules)
         self.lookups = lookups
-        # Per rule: (field, condition as the engine reads it, memo value → result).
+        # Per rule: (field, condition as the engine reads it, memo key → result).
         self.checks = [
             [(c["field"], engine_condition(c), {}) for c in rule.conditions] for rule in self.rules
         ]
 
-    def _holds(self, name: str, condition: dict, memo: dict, value: Any) -> bool:
-        # True and 1 are equal dictionary keys but not equal to the engine.
-        key = ("bool", value) if type(value) is bool else value
+    def _holds(self, name: str, condition: dict, memo: dict, key: Any) -> bool:
         result = memo.get(key)
         if result is None:
+            value = key[1] if type(key) is tuple else key
             result = memo[key] = condition_holds(probe(name, value, self.lookups), condition)
         return result
 
+    def mask(self, columns: dict[str, list], n: int) -> np.ndarray:
+        """n x rules booleans: rule r holds for lead i. A rule without conditions always holds."""
+        out = np.ones((n, len(self.rules)), dtype=bool)
+        coded: dict[str, tuple[np.ndarray, list]] = {}
+        for r, checks in enumerate(self.checks):
+            for name, condition, memo in checks:
+                if name not in coded:
+                    coded[name] = factorize([memo_key(v) for v in raw_column(columns, name, n)])
+                codes, keys = coded[name]
+                holds = np.array([self._holds(name, condition, memo, k) for k in keys], dtype=bool)
+                out[:, r] &= holds[codes] if len(keys) else False
+        return out
+
     def matches(self, row: dict[str, Any]) -> list[Rule]:
-        matched = []
-        for rule, checks in zip(self.rules, self.checks, strict=True):
-            if all(
-                self._holds(name, condition, memo, raw_value(row, name))
-                for name, condition, memo in checks
-            ):
-                matched.append(rule)
-        return matched
+        hits = self.mask(columns_of([row]), 1)[0]
+        return [rule for rule, hit in zip(self.rules, hits, strict=True) if hit]
 
 
 # Engagement ----------------------------------------------------------------------------------
@@ -245,9 +287,12 @@ class Decay:
     half_life_days: float
 
 
-def decayed(points: float, age_days: float, half_life_days: float) -> float:
-    """points x 0.5^(age / half-life); engagement dated in the future counts in full."""
-    return points * math.pow(0.5, max(age_days, 0.0) / half_life_days)
+def decayed(points, age_days, half_life_days):
+    """points x 0.5^(age / half-life); engagement dated in the future counts in full.
+
+    Works on numbers and on numpy arrays alike: a batch decays every engagement at once.
+    """
+    return points * np.power(0.5, np.maximum(age_days, 0.0) / half_life_days)
 
 
 def engagement_points(
@@ -258,7 +303,9 @@ def engagement_points(
     for kind, age in events:
         rule = rules.get(kind)
         if rule is not None:
-            totals[kind] = totals.get(kind, 0.0) + decayed(rule.points, age, rule.half_life_days)
+            totals[kind] = totals.get(kind, 0.0) + float(
+                decayed(rule.points, age, rule.half_life_days)
+            )
     return totals
 
 
