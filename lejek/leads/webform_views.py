@@ -8,17 +8,23 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lejek.leads.models import Consent, WebForm
+from lejek.leads import capture
+from lejek.leads.models import Consent, FormSubmission, WebForm
 from lejek.leads.public_views import snippet
 from lejek.leads.webform_forms import WebFormForm
 from lejek.leads.webforms import can_manage_forms, webform_create, webform_delete, webform_update
+
+Status = FormSubmission.Status
+# Failed submissions listed on a form's page, newest first (Retry all takes every one).
+FAILED_SHOWN = 50
 
 
 def _ensure_can_manage(user) -> None:
@@ -48,7 +54,9 @@ def _form_page(request: HttpRequest, context: dict) -> HttpResponse:
 def webform_list(request: HttpRequest) -> HttpResponse:
     _ensure_can_manage(request.user)
     webforms = WebForm.objects.select_related("source", "campaign__source", "team").annotate(
-        submission_count=Count("submissions")
+        submission_count=Count("submissions"),
+        waiting_count=Count("submissions", filter=Q(submissions__status=Status.QUEUED)),
+        failed_count=Count("submissions", filter=Q(submissions__status=Status.FAILED)),
     )
     return render(request, "leads/webform_list.html", {"webforms": webforms})
 
@@ -97,8 +105,38 @@ def webform_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "snippet": snippet(webform),
         "hosted_url": request.build_absolute_uri(reverse("public-form", args=[webform.key])),
         "consent_versions": webform.consent_texts.annotate(given=Count("consents")),
+        "waiting": webform.submissions.queued().count(),
+        "failed": list(webform.submissions.failed().order_by("-created_at")[:FAILED_SHOWN]),
+        "failed_total": webform.submissions.failed().count(),
     }
     return _form_page(request, context)
+
+
+@login_required
+@require_POST
+def webform_submission_retry(request: HttpRequest, pk: int, submission_pk: int) -> HttpResponse:
+    """Queue a failed submission again (or, with submission 0, every failed one of the form)."""
+    _ensure_can_manage(request.user)
+    webform = _get_form(pk)
+    rows = webform.submissions.failed()
+    if submission_pk:
+        rows = rows.filter(pk=submission_pk)
+    retried = sum(
+        capture.submission_retry(actor=request.user, submission=row) for row in rows.order_by("pk")
+    )
+    if retried:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)s submission queued again: its lead is made in a moment.",
+                "%(n)s submissions queued again: their leads are made in a moment.",
+                retried,
+            )
+            % {"n": retried},
+        )
+    else:
+        messages.info(request, _("Nothing to retry: the submission is no longer failed."))
+    return redirect(reverse("webform-edit", args=[webform.pk]) + "#failed")
 
 
 @login_required
