@@ -40,8 +40,21 @@ def main(argv: list[str] | None = None) -> int:
     if command == "run":
         return run(rest)
     if command == "worker":
+        if "-h" not in rest and "--help" not in rest:
+            catch_up()
         return manage([WORKER_COMMAND, *rest])
     return manage([ALIASES.get(command, command), *rest])
+
+
+def catch_up() -> None:
+    """Work left from before the worker started: web-form submissions still waiting."""
+    import django
+
+    django.setup()
+    from lejek.leads.capture import catch_up as submissions_catch_up
+
+    if submissions_catch_up():
+        print("Web-form submissions were waiting: queued for this worker.", flush=True)
 
 
 def manage(argv: list[str]) -> int:

@@ -65,11 +65,43 @@ def test_other_commands_pass_through_to_django(capsys):
     assert "System check identified no issues" in capsys.readouterr().out
 
 
-def test_worker_runs_the_database_task_worker(monkeypatch):
+def test_worker_runs_the_database_task_worker(db, monkeypatch):
     seen = []
     monkeypatch.setattr(cli, "manage", lambda argv: seen.append(argv) or 0)
     cli.main(["worker", "--batch", "--max-tasks", "3"])
     assert seen == [["db_worker", "--batch", "--max-tasks", "3"]]
+
+
+def test_a_starting_worker_queues_a_run_for_submissions_left_waiting(
+    marketer, north, monkeypatch, capsys
+):
+    import json
+
+    from django.core.cache import cache
+    from django.test import Client, override_settings
+    from django.urls import reverse
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.test_webforms import make_form
+
+    monkeypatch.setattr(cli, "manage", lambda argv: 0)
+    cli.main(["worker"])
+    assert "were waiting" not in capsys.readouterr().out  # nothing waits: nothing queued
+    cache.clear()
+    form = make_form(marketer, team=north)
+    with override_settings(LEJEK_FORM_RATE_LIMIT="off"):
+        sent = Client().post(
+            reverse("public-form", args=[form.key]),
+            data=json.dumps({"first_name": "Zofia", "email": "zofia@przyklad.pl"}),
+            content_type="application/json",
+        )
+    assert sent.status_code == 202
+    DBTaskResult.objects.all().delete()  # the run asked for is lost, as in a crash
+
+    cli.main(["worker"])
+
+    assert "Web-form submissions were waiting" in capsys.readouterr().out
+    assert DBTaskResult.objects.filter(task_path__endswith="process_form_submissions").count() == 1
 
 
 def test_console_script_module_runs(tmp_path):

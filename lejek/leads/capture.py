@@ -256,6 +256,15 @@ def enqueue_processing() -> None:
         process_form_submissions.enqueue()
 
 
+def catch_up() -> bool:
+    """When a worker starts: queue a run for submissions left waiting (a run lost in a crash
+    or a restart); whether one was needed."""
+    if not FormSubmission.objects.queued().exists():
+        return False
+    enqueue_processing()
+    return True
+
+
 def _run_waiting(task) -> bool:
     """Whether a run of `task` is queued and not started; known only on the database backend
     (elsewhere every call enqueues, which is correct, only less frugal).
