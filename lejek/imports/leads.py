@@ -90,6 +90,9 @@ class LeadImporter(Importer):
         super().__init__(**kwargs)
         self.sources = SourceDefaults(self.actor, self.defaults, self.refs)
         self.assigner = BatchAssigner()
+        # What the import wrote, scored once it is done (`finish`).
+        self.first_new_id: int | None = None
+        self.changed_ids: list[int] = []
         self._leads = Inserter(Lead, columns_of(Lead))
         self._history = Inserter(LeadStatusChange, columns_of(LeadStatusChange))
         self._new = blank(Lead)
@@ -271,6 +274,12 @@ class LeadImporter(Importer):
 
     def _save(self, created: list, updated: dict) -> None:
         self._leads.insert_objects([lead for lead, _row, _outcome in created])
+        if created:
+            first = min(lead.pk for lead, _row, _outcome in created)
+            self.first_new_id = (
+                first if self.first_new_id is None else min(self.first_new_id, first)
+            )
+        self.changed_ids.extend(updated)
         # Each new lead's first status, dated when the lead was created, as lead_create does.
         actor_id = self.actor.pk if self.actor is not None else None
         self._history.insert(
@@ -298,7 +307,12 @@ class LeadImporter(Importer):
         self.save_events(events)
 
     def finish(self, *, dry_run: bool) -> None:
-        if dry_run or not self.assigner.per_rep:
+        if dry_run:
+            return
+        from lejek.scoring.services import imported_rescore_request
+
+        imported_rescore_request(first_new_id=self.first_new_id, changed_ids=self.changed_ids)
+        if not self.assigner.per_rep:
             return
         from lejek.users.models import User
 

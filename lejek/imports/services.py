@@ -174,14 +174,7 @@ def run_import(job: ImportJob, *, progress_every: int = 1000) -> ImportJob:
     from lejek.imports.engine import execute
 
     job.started_at = timezone.now()
-    job = execute(job, batch_size=progress_every)
-    if job.kind == Kind.LEAD and not job.dry_run and job.created_count + job.updated_count:
-        # Leads are written in bulk, past the per-change rescoring: score them all at once.
-        from lejek.scoring.services import rescore_request
-
-        with transaction.atomic():
-            rescore_request(actor=None)
-    return job
+    return execute(job, batch_size=progress_every)
 
 
 def import_job_run_now(*, actor, job: ImportJob, dry_run: bool) -> ImportJob:

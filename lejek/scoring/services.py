@@ -264,8 +264,9 @@ def lead_rescore(lead_id: int) -> LeadScore | None:
     return LeadScore.objects.get(pk=lead_id)
 
 
-def rescore_all(batch: int = BATCH, progress=None) -> int:
-    """Recompute every lead in id order, a batch per transaction; returns how many.
+def rescore_all(batch: int = BATCH, progress=None, after_id: int = 0) -> int:
+    """Recompute every lead (with `after_id`, every lead after that id) in id order, a batch
+    per transaction; returns how many.
 
     Each batch is two reads (its leads; their activities, form submissions and engagement in
     one statement), array maths, and two writes (the LeadScore upsert, Lead.score where it
@@ -273,8 +274,8 @@ def rescore_all(batch: int = BATCH, progress=None) -> int:
     """
     context = Context.load()
     threshold = ScoringSettings.current().mql_threshold
-    total = Lead.objects.count()
-    done, last_id = 0, 0
+    total = Lead.objects.filter(pk__gt=after_id).count()
+    done, last_id = 0, after_id
     while True:
         with transaction.atomic():
             leads = read_batch(after_id=last_id, limit=batch)
@@ -288,6 +289,41 @@ def rescore_all(batch: int = BATCH, progress=None) -> int:
         if progress is not None:
             progress(done, max(total, done))
     return done
+
+
+def rescore_leads(ids: list[int], batch: int = BATCH) -> int:
+    """Recompute the leads `ids` (any order, gone ones skipped), a batch per transaction."""
+    context = Context.load()
+    threshold = ScoringSettings.current().mql_threshold
+    ordered = sorted(set(ids))
+    done = 0
+    for start in range(0, len(ordered), batch):
+        with transaction.atomic():
+            scored = score_leads(ordered[start : start + batch], context)
+            _store(scored, context)
+        _qualify(scored, threshold)
+        done += len(scored.ids)
+    return done
+
+
+# Above this many changed leads an import asks for the full rescore instead of a list of ids.
+MAX_LISTED = 50_000
+
+
+def imported_rescore_request(*, first_new_id: int | None, changed_ids: list[int]) -> None:
+    """Score what an import wrote in bulk, past the per-change rescoring: the leads it
+    created (every id from `first_new_id` on) and those it changed. A small import into a
+    large database rescores its own leads, not every lead."""
+    if first_new_id is None and not changed_ids:
+        return
+    if len(changed_ids) > MAX_LISTED:
+        rescore_request(actor=None)
+        return
+    from lejek.scoring.tasks import rescore_imported
+
+    after_id = first_new_id - 1 if first_new_id is not None else None
+    older = [pk for pk in changed_ids if first_new_id is None or pk < first_new_id]
+    transaction.on_commit(lambda: rescore_imported.enqueue(after_id, older))
 
 
 @transaction.atomic

@@ -31,6 +31,15 @@ def rescore_all_leads() -> int:
 
 
 @task
+def rescore_imported(after_id: int | None, ids: list[int]) -> int:
+    """Score the leads an import created (every id after `after_id`) and those it changed."""
+    from lejek.scoring.services import rescore_all, rescore_leads
+
+    done = rescore_all(after_id=after_id) if after_id is not None else 0
+    return done + rescore_leads(ids)
+
+
+@task
 def train_model(actor_id: int | None = None) -> int | None:
     """Train a new model, then rescore everyone so the new probabilities show at once."""
     from lejek.scoring.services import model_train
