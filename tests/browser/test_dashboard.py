@@ -83,3 +83,21 @@ def test_clicking_a_number_opens_the_records_behind_it(page, manager, deals):
     expect(page.get_by_role("link", name="Old deal")).to_have_count(0)
     page.get_by_role("link", name="Fresh deal").click()
     page.wait_for_url(f"**/deals/{deals['fresh'].pk}/")
+
+
+def test_millions_in_the_headline_stay_inside_their_tiles(page, manager, rep, pipeline):
+    from decimal import Decimal
+
+    won = pipeline.stages.get(name="Won")
+    for amount in ("1747700.00", "2250000.00"):
+        deal = make_deal(rep, pipeline, amount=Decimal(amount))
+        deal_move_to_stage(actor=rep, deal=deal, stage=won)
+    log_in(page, manager.email, PASSWORD)
+    page.goto("/reports/")
+
+    expect(page.locator(".report-tiles")).to_contain_text("3,997,700.00")
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('.report-tiles .tile')]
+                 .filter(tile => tile.scrollWidth > tile.clientWidth).length"""
+    )
+    assert overflowing == 0
