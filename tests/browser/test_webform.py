@@ -75,3 +75,16 @@ def test_marketer_builds_a_form_and_a_visitor_without_javascript_sends_it(
 
     page.goto(lead.get_absolute_url())
     expect(page.get_by_role("heading", level=1)).to_contain_text("Zofia Żółkiewska")
+
+
+def test_the_form_builder_fits_a_phone(page, marketer, north):
+    from tests.test_webforms import make_form
+
+    form = make_form(marketer, team=north)
+    log_in(page, marketer.email, PASSWORD)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"/settings/forms/{form.pk}/")
+
+    expect(page.get_by_role("heading", name=form.name)).to_be_visible()
+    # The field table scrolls inside its frame; the page itself does not scroll sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
