@@ -192,16 +192,7 @@ def build_database(n: int, trained: predictive.Trained) -> None:
         EngagementRule.objects.create(
             kind=kind, points=decay.points, half_life_days=decay.half_life_days
         )
-    ScoringModel.objects.create(
-        version=1,
-        n_samples=trained.n_samples,
-        n_positive=trained.n_positive,
-        auc=trained.auc,
-        brier=trained.brier,
-        ece=trained.ece,
-        spec=trained.spec,
-        payload=trained.payload(),
-    )
+    ScoringModel.objects.create(version=1, **trained.stored_fields())
     pool, _labels, _truth = synthetic.generate(20_000, seed=9)
     now = timezone.now()
     leads, activities = [], []

@@ -100,16 +100,7 @@ def custom_fields(admin):
 def model(db):
     records, outcomes, _truth = synthetic.generate(3000, seed=21)
     trained = train(records, outcomes, synthetic.spec(), seed=0)
-    return ScoringModel.objects.create(
-        version=1,
-        n_samples=trained.n_samples,
-        n_positive=trained.n_positive,
-        auc=trained.auc,
-        brier=trained.brier,
-        ece=trained.ece,
-        spec=trained.spec,
-        payload=trained.payload(),
-    )
+    return ScoringModel.objects.create(version=1, **trained.stored_fields())
 
 
 @pytest.fixture

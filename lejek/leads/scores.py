@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy
 
 FIELDS = {
@@ -39,13 +40,10 @@ def register(make_scorer: Callable[[], Scorer]) -> None:
     _make_scorer = make_scorer
 
 
-def _stored(lead) -> Scores:
-    """Without a scoring app, the score the lead already holds."""
-    return Scores(score=lead.score or 0, win_probability=None)
-
-
 def scorer() -> Scorer:
-    return _make_scorer() if _make_scorer is not None else _stored
+    if _make_scorer is None:
+        raise ImproperlyConfigured("No scorer is registered: is lejek.scoring installed?")
+    return _make_scorer()
 
 
 def scores_of(lead, using: Scorer | None = None) -> Scores:

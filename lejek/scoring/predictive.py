@@ -118,6 +118,19 @@ class Trained:
         joblib.dump(self.estimator, buffer)
         return buffer.getvalue()
 
+    def stored_fields(self) -> dict[str, Any]:
+        """What a ScoringModel row keeps of this training (its version and author aside)."""
+        return {
+            "n_samples": self.n_samples,
+            "n_positive": self.n_positive,
+            "auc": self.auc,
+            "brier": self.brier,
+            "ece": self.ece,
+            "training_seconds": self.seconds,
+            "spec": self.spec,
+            "payload": self.payload(),
+        }
+
 
 def train(records: list[dict[str, Any]], labels: np.ndarray, spec: dict, seed: int = 0):
     """Fit on 80 % of the outcomes, measure AUC and calibration on the other 20 %."""

@@ -307,7 +307,3 @@ def engagement_points(
                 decayed(rule.points, age, rule.half_life_days)
             )
     return totals
-
-
-def clamp_score(total: float) -> int:
-    return max(0, min(100, round(total)))

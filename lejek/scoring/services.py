@@ -164,30 +164,9 @@ def _store(scored: Scored, context: Context) -> None:
         if score != previous
     ]
     leads = connection.ops.quote_name(Lead._meta.db_table)
-    if connection.vendor == "postgresql":
-        _execute_with_arrays(
-            _upsert_statement(postgres=True),
-            [
-                version,
-                computed_at,
-                scored.ids,
-                scored.score,
-                scored.fit_points,
-                scored.engagement_points,
-                scored.explanation,
-                probability,
-                factors,
-            ],
-        )
-        if changed:
-            # Derived data: no version bump, no updated_at (see the module docstring).
-            _execute_with_arrays(
-                f"UPDATE {leads} AS lead SET score = v.score "
-                "FROM unnest(%b::int[], %b::bigint[]) AS v(score, id) WHERE lead.id = v.id",
-                [[score for score, _id in changed], [pk for _score, pk in changed]],
-            )
-        return
-    rows = zip(
+    # One list per column, in the upsert's order (lead_id, then SCORE_FIELDS); the last two
+    # columns are the same for the whole batch.
+    per_lead = [
         scored.ids,
         scored.score,
         scored.fit_points,
@@ -195,14 +174,21 @@ def _store(scored: Scored, context: Context) -> None:
         scored.explanation,
         probability,
         factors,
-        [version] * n,
-        [computed_at] * n,
-        strict=True,
-    )
+    ]
+    # Derived data below: no version bump, no updated_at (see the module docstring).
+    if connection.vendor == "postgresql":
+        _execute_with_arrays(_upsert_statement(postgres=True), [version, computed_at, *per_lead])
+        if changed:
+            _execute_with_arrays(
+                f"UPDATE {leads} AS lead SET score = v.score "
+                "FROM unnest(%b::int[], %b::bigint[]) AS v(score, id) WHERE lead.id = v.id",
+                [[score for score, _id in changed], [pk for _score, pk in changed]],
+            )
+        return
+    rows = zip(*per_lead, [version] * n, [computed_at] * n, strict=True)
     with connection.cursor() as cursor:
         cursor.executemany(_upsert_statement(postgres=False), list(rows))
         if changed:
-            # Derived data: no version bump, no updated_at (see the module docstring).
             cursor.executemany(f"UPDATE {leads} SET score = %s WHERE id = %s", changed)
 
 
@@ -402,14 +388,7 @@ def _model_store(*, actor, trained: predictive.Trained, now) -> ScoringModel:
         version=(latest.version + 1) if latest else 1,
         trained_at=now,
         trained_by=actor if actor is not None and actor.pk else None,
-        n_samples=trained.n_samples,
-        n_positive=trained.n_positive,
-        auc=trained.auc,
-        brier=trained.brier,
-        ece=trained.ece,
-        training_seconds=trained.seconds,
-        spec=trained.spec,
-        payload=trained.payload(),
+        **trained.stored_fields(),
     )
     record_event(
         actor=actor,
