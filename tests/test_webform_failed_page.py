@@ -70,7 +70,7 @@ def test_retrying_one_then_all_makes_the_leads(admin, marketer, broken, client_f
     assert first.lead.custom == {"seats": 25}
     assert FormSubmission.objects.failed().count() == 1
 
-    client.post(reverse("webform-submission-retry", args=[broken.pk, 0]))
+    client.post(reverse("webform-submissions-retry", args=[broken.pk]))
     assert not FormSubmission.objects.failed().exists()
     submissions_process()
     assert Lead.objects.filter(email="adam@przyklad.pl").exists()

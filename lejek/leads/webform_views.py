@@ -105,21 +105,25 @@ def webform_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "snippet": snippet(webform),
         "hosted_url": request.build_absolute_uri(reverse("public-form", args=[webform.key])),
         "consent_versions": webform.consent_texts.annotate(given=Count("consents")),
-        "waiting": webform.submissions.queued().count(),
+        **webform.submissions.aggregate(
+            waiting=Count("pk", filter=Q(status=Status.QUEUED)),
+            failed_total=Count("pk", filter=Q(status=Status.FAILED)),
+        ),
         "failed": list(webform.submissions.failed().order_by("-created_at")[:FAILED_SHOWN]),
-        "failed_total": webform.submissions.failed().count(),
     }
     return _form_page(request, context)
 
 
 @login_required
 @require_POST
-def webform_submission_retry(request: HttpRequest, pk: int, submission_pk: int) -> HttpResponse:
-    """Queue a failed submission again (or, with submission 0, every failed one of the form)."""
+def webform_submission_retry(
+    request: HttpRequest, pk: int, submission_pk: int | None = None
+) -> HttpResponse:
+    """Queue a failed submission again; without one named, every failed one of the form."""
     _ensure_can_manage(request.user)
     webform = _get_form(pk)
     rows = webform.submissions.failed()
-    if submission_pk:
+    if submission_pk is not None:
         rows = rows.filter(pk=submission_pk)
     retried = sum(
         capture.submission_retry(actor=request.user, submission=row) for row in rows.order_by("pk")
