@@ -31,6 +31,7 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from lejek.leads.models import Lead, Source  # noqa: E402
+from lejek.scoring.models import LeadScore  # noqa: E402
 from lejek.users.models import Role, User  # noqa: E402
 from lejek.users.services import team_create, user_create  # noqa: E402
 
@@ -66,17 +67,21 @@ def prepare(rows: int) -> tuple[User, User]:
                     source=rng.choice(sources),
                     owner=owner,
                     team=team,
-                    score=rng.randint(0, 100),
                     created_at=now - timezone.timedelta(minutes=i),
                 )
             )
             if len(batch) == 5000:
-                Lead.objects.bulk_create(batch)
+                _save(batch, rng)
                 batch = []
-        Lead.objects.bulk_create(batch)
+        _save(batch, rng)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return admin, rep
+
+
+def _save(leads: list[Lead], rng: random.Random) -> None:
+    Lead.objects.bulk_create(leads)
+    LeadScore.objects.bulk_create(LeadScore(lead=lead, score=rng.randint(0, 100)) for lead in leads)
 
 
 def median_ms(fn) -> float:
@@ -91,10 +96,11 @@ def median_ms(fn) -> float:
 
 def raw_page(where: str, order: str, offset: int, params: list) -> None:
     sql_rows = (
-        "SELECT l.id, l.first_name, l.last_name, l.email, l.company_name, l.status, l.score,"
+        "SELECT l.id, l.first_name, l.last_name, l.email, l.company_name, l.status, ls.score,"
         " l.created_at, s.name, u.first_name, u.last_name"
         " FROM leads_lead l LEFT JOIN leads_source s ON s.id = l.source_id"
         " LEFT JOIN users_user u ON u.id = l.owner_id"
+        " LEFT JOIN scoring_leadscore ls ON ls.lead_id = l.id"
         f" WHERE {where} ORDER BY {order} LIMIT 50 OFFSET {offset}"
     )
     with connection.cursor() as cursor:
@@ -145,6 +151,15 @@ def main() -> None:
             "/leads/?sort=name",
             "1=1",
             "l.last_name, l.first_name, l.id",
+            0,
+            [],
+        ),
+        (
+            "admin, highest score first",
+            as_admin,
+            "/leads/?sort=-score",
+            "1=1",
+            "COALESCE(ls.score, 0) DESC, l.id DESC",
             0,
             [],
         ),

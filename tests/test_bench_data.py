@@ -19,19 +19,20 @@ from lejek.contacts.models import Company, Contact
 from lejek.demo import bench_data
 from lejek.leads.models import Campaign, Lead, LeadStatusChange, Source
 from lejek.pipeline.models import Deal, Stage, StageChange
+from lejek.scoring.models import LeadScore
 from lejek.users.models import Role, User
 from tests.conftest import make_user
 
 LEADS = 2_000
 NOW = datetime.datetime(2026, 3, 16, 0, 0, tzinfo=datetime.UTC)
-MODELS = (Company, Contact, Lead, LeadStatusChange, Deal, StageChange, Activity)
+MODELS = (Company, Contact, Lead, LeadScore, LeadStatusChange, Deal, StageChange, Activity)
 
 
 def fingerprint() -> dict[str, object]:
     return {
         "counts": {m.__name__: m.objects.count() for m in MODELS},
         "amounts": Deal.objects.aggregate(total=Sum("amount"))["total"],
-        "scores": Lead.objects.aggregate(total=Sum("score"))["total"],
+        "scores": LeadScore.objects.aggregate(total=Sum("score"))["total"],
         "statuses": dict(Lead.objects.values_list("status").annotate(n=Count("id"))),
         "emails": list(Lead.objects.order_by("id").values_list("email", flat=True)[:50]),
     }
@@ -53,7 +54,7 @@ def bench(bench_set, db):
 class TestBenchDataSet:
     def test_counts_are_in_the_expected_ranges(self, bench):
         counts = {m: m.objects.count() for m in MODELS}
-        assert counts[Lead] == LEADS
+        assert counts[Lead] == counts[LeadScore] == LEADS
         assert bench.counts["leads"] == LEADS
         changes = counts[LeadStatusChange] + counts[StageChange]
         assert 2.5 <= changes / LEADS <= 3.5
@@ -151,7 +152,7 @@ class TestBenchDataSet:
     def test_a_sample_of_every_model_passes_validation(self, bench):
         rng = random.Random(1)
         for model in MODELS:
-            ids = list(model.objects.values_list("id", flat=True))
+            ids = list(model.objects.values_list("pk", flat=True))
             for pk in rng.sample(ids, min(50, len(ids))):
                 model.objects.get(pk=pk).full_clean()
 

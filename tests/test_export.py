@@ -61,8 +61,7 @@ def records(rep, pipeline):
         rep, first_name="Żaneta", last_name="Gęś", company=company, custom=CUSTOM
     )
     lead = make_lead(rep, first_name="Źdźisław", company=company, custom=CUSTOM)
-    Lead.objects.filter(pk=lead.pk).update(score=73)
-    LeadScore.objects.create(lead=lead, score=73, probability=0.425)
+    LeadScore.objects.update_or_create(lead=lead, defaults={"score": 73, "probability": 0.425})
     deal = make_deal(
         rep,
         pipeline,
@@ -230,16 +229,19 @@ def test_five_thousand_leads_round_trip_through_xlsx_and_json(rep, tmp_path):
             first_name="Anna",
             last_name=f"Nowak {n}",
             email=f"a{n}@example.pl",
-            score=n % 101,
             owner=rep,
             custom={"budget": f"{n}.25"},
         )
         for n in range(5000)
     )
+    LeadScore.objects.bulk_create(
+        LeadScore(lead_id=pk, score=n % 101)
+        for n, pk in enumerate(Lead.objects.order_by("pk").values_list("pk", flat=True))
+    )
     CustomField.objects.create(entity="lead", key="budget", label="Budżet", type="decimal")
     expected = {
         pk: (score, Decimal(custom["budget"]))
-        for pk, score, custom in Lead.objects.values_list("pk", "score", "custom")
+        for pk, score, custom in Lead.objects.values_list("pk", "lead_score__score", "custom")
     }
     fields = "id,score,cf_budget"
     rows = json.loads(export("leads", "--format", "json", "--fields", fields))

@@ -27,11 +27,10 @@ DAY = datetime.timedelta(days=1)
 def scored(lead: Lead, score: int, *, age_days: int = 30, probability=None) -> Lead:
     """Give a lead a score and an age: both are computed elsewhere, so set them directly."""
     created = timezone.now() - age_days * DAY
-    Lead.objects.filter(pk=lead.pk).update(score=score, created_at=created)
-    if probability is not None:
-        LeadScore.objects.update_or_create(
-            lead=lead, defaults={"score": score, "probability": probability}
-        )
+    Lead.objects.filter(pk=lead.pk).update(created_at=created)
+    LeadScore.objects.update_or_create(
+        lead=lead, defaults={"score": score, "probability": probability}
+    )
     lead.refresh_from_db()
     return lead
 

@@ -20,9 +20,9 @@ from tests.test_api_support import Api
 
 def scored(actor, name: str, score: int, probability: float | None) -> Lead:
     lead = make_lead(actor, last_name=name)
-    Lead.objects.filter(pk=lead.pk).update(score=score)
-    if probability is not None:
-        LeadScore.objects.create(lead=lead, score=score, probability=probability)
+    LeadScore.objects.update_or_create(
+        lead=lead, defaults={"score": score, "probability": probability}
+    )
     return lead
 
 

@@ -31,8 +31,8 @@ def test_lead_export_follows_filters_and_sort(client_for, rep):
     low = make_lead(rep, last_name="Low", status="contacted")
     high = make_lead(rep, last_name="High", status="contacted")
     make_lead(rep, last_name="Other status", status="new")
-    Lead.objects.filter(pk=low.pk).update(score=20)
-    Lead.objects.filter(pk=high.pk).update(score=90)
+    LeadScore.objects.update_or_create(lead=low, defaults={"score": 20})
+    LeadScore.objects.update_or_create(lead=high, defaults={"score": 90})
     rows = csv_rows(client_for(rep).get("/export/leads/?status=contacted&sort=-score"))
     assert [row["Last name"] for row in rows] == ["High", "Low"]
     rows = csv_rows(client_for(rep).get("/export/leads/?status=contacted&sort=score"))
@@ -59,8 +59,8 @@ def test_lead_export_has_scores_and_custom_fields(client_for, rep):
 
 def test_lead_export_follows_score_filters(client_for, rep):
     low, high = make_lead(rep, last_name="Low"), make_lead(rep, last_name="High")
-    Lead.objects.filter(pk=low.pk).update(score=20)
-    Lead.objects.filter(pk=high.pk).update(score=90)
+    LeadScore.objects.update_or_create(lead=low, defaults={"score": 20})
+    LeadScore.objects.update_or_create(lead=high, defaults={"score": 90})
     rows = csv_rows(client_for(rep).get("/export/leads/?score_min=50"))
     assert [row["Last name"] for row in rows] == ["High"]
 

@@ -76,8 +76,7 @@ def test_fit_rules_on_standard_and_custom_fields_add_up_with_their_explanation(
         "Poland": 15,
         "Decision maker": 10,
     }
-    lead.refresh_from_db()
-    assert lead.score == 70
+    assert LeadScore.objects.get(lead=lead).score == 70
 
 
 def test_negative_points_never_take_the_score_below_zero_nor_above_100(
@@ -184,4 +183,4 @@ def test_rescore_command_recomputes_every_lead(manager, no_engagement_points, ca
     call_command("scoring", "rescore")
 
     assert "Rescored 2 leads" in capsys.readouterr().out
-    assert list(Lead.objects.values_list("score", flat=True)) == [12, 12]
+    assert list(LeadScore.objects.values_list("score", flat=True)) == [12, 12]

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, DateTimeField, F, Model, Q, QuerySet, When
+from django.db.models import Case, DateTimeField, F, Model, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -156,7 +157,7 @@ def _lead_spec() -> ExportSpec:
             Column("company_name", _("Company name"), "company_name"),
             Column("title", _("Job title"), "title"),
             Column("status", _("Status"), "status"),
-            Column("score", _("Score"), "score"),
+            Column("score", _("Score"), "export_score"),
             Column(
                 "win_probability",
                 _("Win probability (%)"),
@@ -180,6 +181,7 @@ def _lead_spec() -> ExportSpec:
             Column("disqualified_reason", _("Disqualified because"), "disqualified_reason"),
             *_owned(),
         ),
+        annotations={"export_score": Coalesce("lead_score__score", Value(0))},
     )
 
 

@@ -413,9 +413,13 @@ class Listing:
     select_related: Sequence[str] = ()
     page_size: int = PAGE_SIZE
     search_label: str = _("Search")
+    # Annotates what the columns, filters and sorts read beyond the model's own fields.
+    prepare: Callable[[QuerySet], QuerySet] | None = None
 
     def run(self, request: HttpRequest, queryset: QuerySet) -> ListResult:
         params = request.GET
+        if self.prepare is not None:
+            queryset = self.prepare(queryset)
         form = self.filter_form(params)
         placement: dict[str, list[str]] = {"more": [], "hidden": [], "errors": []}
         qs, chips = self.apply_filters(request, queryset, form, placement)
@@ -460,6 +464,8 @@ class Listing:
     def filtered(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         """Every row of the list as the request shows it (filters and sort, no paging), e.g.
         for an export of exactly what the user is looking at."""
+        if self.prepare is not None:
+            queryset = self.prepare(queryset)
         form = self.filter_form(request.GET)
         placement: dict[str, list[str]] = {"more": [], "hidden": [], "errors": []}
         qs, _chips = self.apply_filters(request, queryset, form, placement)

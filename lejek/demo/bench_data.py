@@ -38,6 +38,7 @@ from lejek.demo import vocabulary as words
 from lejek.demo.data import has_data, reset_data
 from lejek.leads.models import Campaign, Lead, LeadStatusChange, Source
 from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange
+from lejek.scoring.models import LeadScore
 from lejek.users.models import Role, Team, User
 
 BENCH_DOMAIN = "bench.lejek"
@@ -186,9 +187,10 @@ PLANS = {
         Lead,
         "id created_at updated_at version first_name last_name email phone company_name title "
         "status source_id campaign_id contact_id company_id medium utm_source utm_medium "
-        "utm_campaign utm_term utm_content referrer country region company_size score "
+        "utm_campaign utm_term utm_content referrer country region company_size "
         "disqualified_reason description owner_id team_id custom",
     ),
+    "lead scores": (LeadScore, "lead_id score"),
     "lead status changes": (
         LeadStatusChange,
         "id lead_id from_status to_status changed_at actor_id",
@@ -515,9 +517,10 @@ class Generator:
                 lead_id, at(created), at(updated), len(history), first, last, email, phone,
                 firm.name, title, status, source_id, campaign_id, contact_id, company_id, medium,
                 *utm, referrer, country, firm.city if country == firm.country else "", size,
-                score, reason, description, owner, team_id, "{}",
+                reason, description, owner, team_id, "{}",
             )
         )  # fmt: skip
+        self.rows["lead scores"].append((lead_id, score))
         if status == CONVERTED:
             self._deals(
                 firm, lead_id, source_id, company_id, contact_id, owner, team_id, updated, english
@@ -858,7 +861,7 @@ def _pick(cumulative: list[float], roll: float) -> int:
 
 
 def _max_id(model: type[models.Model]) -> int:
-    return model.objects.aggregate(top=models.Max("id"))["top"] or 0
+    return model.objects.aggregate(top=models.Max("pk"))["top"] or 0
 
 
 # Configuration: the few rows the history hangs on, through the ORM.

@@ -70,6 +70,7 @@ from lejek.leads.webforms import webform_create
 from lejek.pipeline.models import Deal, Stage, StageChange
 from lejek.pipeline.services import pipeline_create, stage_update
 from lejek.sales.services import product_create
+from lejek.scoring.models import LeadScore
 from lejek.users.models import User
 from lejek.users.services import team_create, user_create
 
@@ -98,6 +99,7 @@ class DemoBuilder:
         self.company_contacts: list[list[Contact]] = []
         self.contacts: list[Contact] = []
         self.leads: list[Lead] = []
+        self.lead_scores: list[LeadScore] = []
         self.deals: list[Deal] = []
         self.changes: list[StageChange] = []
         self.status_changes: list[LeadStatusChange] = []
@@ -388,7 +390,7 @@ class DemoBuilder:
         lead.status = status
         lead.source = self.sources[source_key]
         lead.campaign = campaign
-        lead.score = self.rng.randint(*LEAD_SCORES[status])
+        self.lead_scores.append(LeadScore(lead=lead, score=self.rng.randint(*LEAD_SCORES[status])))
         lead.created_at = created
         lead.updated_at = converted_at or (
             created if status == Lead.Status.NEW else self.clock.after(created, 0.5, 12) or created
@@ -773,6 +775,7 @@ class DemoBuilder:
             (Company, self.companies),
             (Contact, self.contacts),
             (Lead, self.leads),
+            (LeadScore, self.lead_scores),
             (LeadStatusChange, self.status_changes),
             (Handoff, self.handoffs),
             (Deal, self.deals),

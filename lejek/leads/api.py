@@ -122,6 +122,15 @@ class LeadOut(Schema):
     updated_at: datetime.datetime
 
     @staticmethod
+    def resolve_score(obj: Lead) -> int:
+        if hasattr(obj, "score"):  # annotated by the list
+            return obj.score
+        try:
+            return obj.lead_score.score
+        except ObjectDoesNotExist:
+            return 0
+
+    @staticmethod
     def resolve_win_probability(obj: Lead) -> float | None:
         if hasattr(obj, "win_probability"):  # annotated by the list
             value = obj.win_probability
@@ -175,7 +184,7 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]):
 def score_filtered(rows: QuerySet, filters: LeadFilters) -> QuerySet:
     """Score and win-probability bounds; `win_probability` is annotated for the output and
     for ordering and paging by it."""
-    rows = rows.annotate(win_probability=F("lead_score__probability") * 100)
+    rows = rows.with_score().annotate(win_probability=F("lead_score__probability") * 100)
     if filters.score_min is not None:
         rows = rows.filter(score__gte=filters.score_min)
     if filters.score_max is not None:

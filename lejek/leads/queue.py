@@ -114,7 +114,8 @@ def hot_leads(
     pending = Handoff.objects.filter(lead=OuterRef("pk")).pending()
     touches = Activity.objects.filter(lead=OuterRef("pk"), occurred_at__lte=now)
     engaged = Engagement.objects.filter(lead=OuterRef("pk"), occurred_at__lte=now)
-    mine = Lead.objects.visible_to(viewer).open().filter(owner=owner)
+    owned = Lead.objects.visible_to(viewer).open().filter(owner=owner)
+    mine = owned.with_score()
     leads = mine.select_related("company").annotate(
         task_overdue=Exists(open_tasks.filter(due_date__lt=today)),
         handoff_overdue=Exists(pending.overdue(now)),
@@ -133,7 +134,7 @@ def hot_leads(
             win_probability=F("lead_score__probability"),
             # One uncorrelated subquery, so "the first 50 of 312" costs no second round trip.
             queue_total=Subquery(
-                mine.order_by().values("owner").annotate(n=Count("pk")).values("n")[:1],
+                owned.order_by().values("owner").annotate(n=Count("pk")).values("n")[:1],
                 output_field=IntegerField(),
             ),
         )
@@ -153,7 +154,7 @@ def hot_leads(
 def _may_rank(mine: QuerySet[Lead], limit: int) -> Q:
     """Leads whose score could still reach the first `limit` places.
 
-    The `limit`-th best score s comes from the (owner, status, -score) index. Any lead below
+    The `limit`-th best score s is one sort of the owner's open leads' scores. Any lead below
     s - HOT_BONUS ranks under those `limit` leads whatever its recency, so the costly
     per-lead subqueries run only for the few that may rank (and for overdue ones).
     """

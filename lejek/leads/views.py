@@ -40,7 +40,7 @@ from lejek.core.listing import (
 )
 from lejek.leads.bulk import BULK_STATUSES
 from lejek.leads.forms import LeadForm
-from lejek.leads.models import Campaign, Handoff, Lead, Source
+from lejek.leads.models import Campaign, Handoff, Lead, LeadQuerySet, Source
 from lejek.leads.services import lead_create, lead_delete, lead_update
 from lejek.leads.webforms import consents_of
 from lejek.users.models import Role
@@ -147,6 +147,7 @@ LEADS = Listing(
     ),
     select_related=("owner", "source", "company", "lead_score"),
     search_label=_("Search leads"),
+    prepare=LeadQuerySet.with_score,
 )
 
 
@@ -163,6 +164,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lead = (
         Lead.objects.visible_to(user)
+        .with_score()
         .select_related("owner", "team", "source", "campaign")
         .filter(pk=pk)
         .first()

@@ -149,7 +149,7 @@ def deal_page(
         "custom_rows": custom_field_rows("deal", deal),
         "company": visible_one(Company.objects.visible_to(user), deal.company_id),
         "contact": visible_one(Contact.objects.visible_to(user), deal.contact_id),
-        "lead": visible_one(Lead.objects.visible_to(user), deal.lead_id),
+        "lead": visible_one(Lead.objects.visible_to(user).with_score(), deal.lead_id),
         "stages": stages,
         # Told before trying, so nobody has to learn the gates from a refusal.
         "gates": [

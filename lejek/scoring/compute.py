@@ -320,7 +320,6 @@ class Scored:
 
     ids: list[int]
     status: list[str]
-    previous_score: list[int | None]
     score: list[int]
     fit_points: list[float]
     engagement_points: list[float]
@@ -391,7 +390,7 @@ def score_batch(batch: Batch, engaged: Engaged, context: Context, explain: bool 
     """Both scores for a batch; `explain=False` leaves out the predictive factors."""
     n = batch.n
     if not n:
-        return Scored([], [], [], [], [], [], [], None, None)
+        return Scored([], [], [], [], [], [], None, None)
     mask = context.fit.mask(batch.columns, n)
     points = np.array([rule.points for rule in context.fit.rules], dtype=float)
     fit_total = (mask @ points if len(points) else np.zeros(n)).tolist()
@@ -408,7 +407,6 @@ def score_batch(batch: Batch, engaged: Engaged, context: Context, explain: bool 
     scored = Scored(
         ids=batch.ids,
         status=batch.columns["status"],
-        previous_score=batch.columns["score"],
         score=scores,
         fit_points=[float(total) for total in fit_total],
         engagement_points=[round(float(total), 2) for total in engaged_total],

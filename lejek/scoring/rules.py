@@ -121,7 +121,6 @@ def describe(condition: dict, custom_labels: dict[str, str] | None = None) -> st
 LEAD_COLUMNS = (
     "id",
     "status",
-    "score",
     "source_id",
     "campaign_id",
     "medium",

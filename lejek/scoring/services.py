@@ -143,7 +143,7 @@ def _upsert_statement(postgres: bool) -> str:
 
 
 def _store(scored: Scored, context: Context) -> None:
-    """Upsert the LeadScore rows that changed and update Lead.score where it changed.
+    """Upsert the LeadScore rows that changed: the only place both scores are stored.
 
     Explanation and factors come as JSON text already (built once per distinct fragment),
     so nothing is encoded per lead here. `computed_at` is when the stored values were
@@ -156,14 +156,6 @@ def _store(scored: Scored, context: Context) -> None:
     version = context.model_version if scored.probability is not None else None
     probability = scored.probability if scored.probability is not None else [None] * n
     factors = scored.factors if scored.factors is not None else ["[]"] * n
-    changed = [
-        (score, lead_id)
-        for score, previous, lead_id in zip(
-            scored.score, scored.previous_score, scored.ids, strict=True
-        )
-        if score != previous
-    ]
-    leads = connection.ops.quote_name(Lead._meta.db_table)
     # One list per column, in the upsert's order (lead_id, then SCORE_FIELDS); the last two
     # columns are the same for the whole batch.
     per_lead = [
@@ -175,21 +167,13 @@ def _store(scored: Scored, context: Context) -> None:
         probability,
         factors,
     ]
-    # Derived data below: no version bump, no updated_at (see the module docstring).
+    # Derived data: no version bump, no updated_at (see the module docstring).
     if connection.vendor == "postgresql":
         _execute_with_arrays(_upsert_statement(postgres=True), [version, computed_at, *per_lead])
-        if changed:
-            _execute_with_arrays(
-                f"UPDATE {leads} AS lead SET score = v.score "
-                "FROM unnest(%b::int[], %b::bigint[]) AS v(score, id) WHERE lead.id = v.id",
-                [[score for score, _id in changed], [pk for _score, pk in changed]],
-            )
         return
     rows = zip(*per_lead, [version] * n, [computed_at] * n, strict=True)
     with connection.cursor() as cursor:
         cursor.executemany(_upsert_statement(postgres=False), list(rows))
-        if changed:
-            cursor.executemany(f"UPDATE {leads} SET score = %s WHERE id = %s", changed)
 
 
 def _execute_with_arrays(sql: str, params: list) -> None:
@@ -255,7 +239,7 @@ def rescore_all(batch: int = BATCH, progress=None, after_id: int = 0) -> int:
     per transaction; returns how many.
 
     Each batch is two reads (its leads; their activities, form submissions and engagement in
-    one statement), array maths, and two writes (the LeadScore upsert, Lead.score where it
+    one statement), array maths, and one write (the LeadScore upsert of the rows that
     changed). `progress(done, total)` follows each batch.
     """
     context = Context.load()

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from lejek.activities.models import Activity
 from lejek.leads.models import Lead
+from lejek.scoring.models import LeadScore
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
 from tests.factories import make_lead, make_task
@@ -33,7 +34,7 @@ def queue_of(rep) -> tuple[Lead, Lead]:
         due_date=timezone.localdate() - datetime.timedelta(days=3),
     )
     calm = make_lead(rep, first_name="Adam", last_name="Spokojny")
-    Lead.objects.filter(pk=calm.pk).update(score=90)
+    LeadScore.objects.create(lead=calm, score=90)
     return urgent, calm
 
 
