@@ -4,6 +4,8 @@ rescores that lead in the background once the change is committed."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
 
 from lejek.activities.services import activity_log
 from lejek.core.models import CustomField
@@ -55,3 +57,33 @@ def test_a_change_and_an_activity_rescore_the_lead(
     with django_capture_on_commit_callbacks(execute=True):
         activity_log(actor=rep, subject=lead, kind="call", subject_line="Discovery call")
     assert LeadScore.objects.get(lead=lead).score > before
+
+
+def test_the_leads_of_one_transaction_are_scored_by_one_task(
+    rep, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        first = lead_create(actor=rep, last_name="Lis")
+        second = lead_create(actor=rep, last_name="Wilk")
+        lead_update(actor=rep, lead=first, values={"country": "PL"})
+    # (Ids that earlier tests left uncommitted may ride along: they name no lead.)
+    [task] = DBTaskResult.objects.filter(task_path="lejek.scoring.tasks.rescore_changed")
+    assert {first.pk, second.pk} <= set(task.args_kwargs["args"][0])
+
+
+def test_a_rolled_back_lead_is_not_lost_or_kept_and_the_next_commit_is_scored(
+    immediate_tasks, manager, rep, django_capture_on_commit_callbacks
+):
+    fit_rule_create(
+        actor=manager,
+        name="Poland",
+        conditions=[{"field": "country", "op": "eq", "value": "PL"}],
+        points=30,
+    )
+    with pytest.raises(RuntimeError), transaction.atomic():
+        lead_create(actor=rep, last_name="Cofnięty", country="PL")
+        raise RuntimeError("rolled back")
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = lead_create(actor=rep, last_name="Lis", country="PL")
+    assert LeadScore.objects.get(lead=kept).score == 30
+    assert LeadScore.objects.count() == 1

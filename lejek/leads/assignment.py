@@ -347,6 +347,14 @@ def _reason(rule: AssignmentRule | None, rep: User | None) -> str:
     return _("rule “%(rule)s”") % {"rule": rule.name}
 
 
+def new_lead_text(lead: Lead, rule: AssignmentRule | None, rep: User | None) -> str:
+    """What a rep the rules chose is told about the lead, in the active language."""
+    return _("New lead for you: %(lead)s (%(reason)s)") % {
+        "lead": lead,
+        "reason": _reason(rule, rep),
+    }
+
+
 def _notify_assignee(*, actor, lead: Lead, rep: User, text_for) -> None:
     with translation.override(rep.language):
         text = text_for()
@@ -403,10 +411,7 @@ def lead_assign_automatically(*, actor: User | None, lead: Lead) -> Lead:
             actor=actor,
             lead=current,
             rep=rep,
-            text_for=lambda: (
-                _("New lead for you: %(lead)s (%(reason)s)")
-                % {"lead": current, "reason": _reason(rule, rep)}
-            ),
+            text_for=lambda: new_lead_text(current, rule, rep),
         )
     return current
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,9 +10,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from lejek.activities.services import activity_log
-from lejek.contacts.dedup import find_company, find_contact
+from lejek.contacts.dedup import MAX_NAME_CANDIDATES, find_company, find_contact
 from lejek.contacts.models import Company, Contact
 from lejek.contacts.normalize import (
+    company_key,
     domain_from_email,
     normalize_country,
     normalize_email,
@@ -164,6 +166,64 @@ def _known_links(actor, lead: Lead) -> dict[str, Any]:
         if company is not None:
             links["company"] = company
     return links
+
+
+def known_links_many(leads: list[Lead]) -> None:
+    """_known_links for many new leads of Lejek itself (actor=None), in a few queries.
+
+    Each lead gets the contact and company `find_contact` and `find_company` would give it:
+    the oldest contact with its e-mail, else with its phone; the oldest company with the
+    domain of its e-mail, else with its name up to the legal form (among the same first-word
+    candidates that `find_company` compares). One query per kind of key for the whole list,
+    and one per distinct first word of the company names left unmatched.
+    """
+    emails = {lead.email for lead in leads if lead.contact_id is None and lead.email}
+    phones = {lead.phone for lead in leads if lead.contact_id is None and lead.phone}
+    contacts = _oldest_by(Contact.objects.all(), "email", emails)
+    contacts.update(_oldest_by(Contact.objects.all(), "phone", phones))
+    domains = [domain_from_email(lead.email) for lead in leads]
+    companies = _oldest_by(Company.objects.all(), "domain", set(domains) - {""})
+    by_name = _CompaniesByName()
+    for lead, domain in zip(leads, domains, strict=True):
+        if lead.contact_id is None:
+            contact = contacts.get(("email", lead.email)) if lead.email else None
+            if contact is None and lead.phone:
+                contact = contacts.get(("phone", lead.phone))
+            lead.contact_id = contact
+        if lead.company_id is None and (lead.company_name or domain):
+            company = companies.get(("domain", domain)) if domain else None
+            lead.company_id = company if company is not None else by_name.find(lead.company_name)
+
+
+def _oldest_by(rows, field: str, keys: set[str]) -> dict[tuple[str, str], int]:
+    """(field, value) → id of the oldest row with that value."""
+    found: dict[tuple[str, str], int] = {}
+    if keys:
+        matches = rows.filter(**{f"{field}__in": keys}).order_by("created_at", "pk")
+        for pk, value in matches.values_list("pk", field):
+            found.setdefault((field, value), pk)
+    return found
+
+
+class _CompaniesByName:
+    """dedup._find_company_by_name with its candidate query run once per first word."""
+
+    def __init__(self) -> None:
+        self._candidates: dict[str, list[tuple[int, str]]] = {}
+
+    def find(self, name: str) -> int | None:
+        key = company_key(name)
+        first_word = re.search(r"\w+", name or "")
+        if not key or first_word is None:
+            return None
+        word = first_word.group(0)
+        if word not in self._candidates:
+            rows = Company.objects.filter(name__istartswith=word).order_by("created_at", "pk")
+            self._candidates[word] = [
+                (pk, company_key(found))
+                for pk, found in rows[:MAX_NAME_CANDIDATES].values_list("pk", "name")
+            ]
+        return next((pk for pk, found in self._candidates[word] if found == key), None)
 
 
 def _is_empty(value: Any) -> bool:

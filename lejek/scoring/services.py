@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import threading
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -97,11 +98,33 @@ def on_event(event) -> None:
         schedule_rescore(lead_id)
 
 
-def schedule_rescore(lead_id: int) -> None:
-    """Rescore a lead in the background once the current transaction commits."""
-    from lejek.scoring.tasks import rescore_lead
+# Leads waiting for their transaction to commit before they are rescored, per thread (so per
+# database connection).
+_waiting = threading.local()
 
-    transaction.on_commit(lambda: rescore_lead.enqueue(lead_id))
+
+def schedule_rescore(lead_id: int) -> None:
+    """Rescore a lead in the background once the current transaction commits.
+
+    Every lead a transaction touches goes into one task: a batch of web-form leads costs one
+    task row, not one per lead. Each call registers the same flush, and the first flush after
+    a commit takes every waiting id; ids left by a rolled-back transaction ride along with the
+    next commit, which at worst rescores a lead whose scores did not change.
+    """
+    waiting: set[int] | None = getattr(_waiting, "ids", None)
+    if waiting is None:
+        waiting = _waiting.ids = set()
+    waiting.add(lead_id)
+    transaction.on_commit(_enqueue_waiting)
+
+
+def _enqueue_waiting() -> None:
+    from lejek.scoring.tasks import rescore_changed
+
+    ids = sorted(getattr(_waiting, "ids", ()))
+    if ids:
+        _waiting.ids = set()
+        rescore_changed.enqueue(ids)
 
 
 # Scores -------------------------------------------------------------------------------------

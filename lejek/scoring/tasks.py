@@ -7,7 +7,16 @@ from django.utils import timezone
 
 
 @task
+def rescore_changed(ids: list[int]) -> int:
+    """Score the leads one transaction created or changed (gone ones are skipped)."""
+    from lejek.scoring.services import rescore_leads
+
+    return rescore_leads(ids)
+
+
+@task
 def rescore_lead(lead_id: int) -> int | None:
+    """One lead. Lejek now queues `rescore_changed`; this stays for rows queued before."""
     from lejek.scoring.services import lead_rescore
 
     scored = lead_rescore(lead_id)
