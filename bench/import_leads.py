@@ -200,9 +200,9 @@ def raw_insert(path: Path, batch: int) -> tuple[float, int]:
         if isinstance(field, CharField | TextField) and field.column not in columns
     ]
     sql = (
-        f"INSERT INTO {table} ({', '.join(columns + blanks)}, score, version, custom) "
+        f"INSERT INTO {table} ({', '.join(columns + blanks)}, version, custom) "
         f"VALUES ({', '.join(['%s'] * len(columns))}, {', '.join(["''"] * len(blanks))}, "
-        "0, 1, '{}')"
+        "1, '{}')"
     )
     first_id = Lead.objects.order_by("-id").values_list("id", flat=True).first() or 0
     rows = raw_rows(path)

@@ -9,6 +9,7 @@ Django writes, with the same reliance on the returned ids coming back in row ord
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,6 +20,9 @@ from lejek.core.models import Event
 
 # Rows per INSERT statement.
 CHUNK = 256
+# Distinct datetimes whose database form is remembered per column (an import's rows share a
+# few hundred creation dates; beyond this the memo starts afresh).
+DATETIME_MEMO = 4096
 # Types the database drivers take as they are.
 PLAIN = (
     models.CharField,
@@ -35,7 +39,7 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     if isinstance(field, PLAIN) and not isinstance(field, models.AutoField):
         return None
     if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value
+        return _remembered(ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
     if isinstance(field, models.DecimalField):
@@ -43,8 +47,34 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
             value, field.max_digits, field.decimal_places
         )
     if isinstance(field, models.JSONField):
-        return lambda value: ops.adapt_json_value(value, field.encoder)
+        empty = ops.adapt_json_value({}, field.encoder)
+
+        def adapt_json(value: Any) -> Any:
+            # Most imported rows carry no custom values and Events no "before": one
+            # empty object, encoded once.
+            if type(value) is dict and not value:
+                return empty
+            return ops.adapt_json_value(value, field.encoder)
+
+        return adapt_json
     return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _remembered(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`adapt` computed once per distinct value: on SQLite every datetime becomes a UTC string
+    through the time-zone machinery, and imported rows repeat the same creation dates."""
+    memo: dict[Any, Any] = {}
+
+    def adapted(value: Any) -> Any:
+        found = memo.get(value)
+        if found is None:
+            found = adapt(value)
+            if len(memo) >= DATETIME_MEMO:
+                memo.clear()
+            memo[value] = found
+        return found
+
+    return adapted
 
 
 def blank(model: type[models.Model]) -> Callable[[], models.Model]:
@@ -69,6 +99,14 @@ def blank(model: type[models.Model]) -> Callable[[], models.Model]:
     return make
 
 
+def link(obj: models.Model, name: str, target: models.Model | None) -> None:
+    """`obj.<name> = target` for a foreign key, as its descriptor does it (the id and the
+    cached object), without the descriptor's checks: the import hands it records of the
+    right model, and sets a few per row on hundreds of thousands of rows."""
+    obj.__dict__[f"{name}_id"] = None if target is None else target.pk
+    obj._state.fields_cache[name] = target
+
+
 class Inserter:
     """INSERT rows of `model` (values in `columns` order, by attname) and return their ids."""
 
@@ -77,6 +115,11 @@ class Inserter:
         self.model = model
         self.columns = list(columns)
         self.converters = [_converter(fields[name]) for name in self.columns]
+        # Only the few columns that need converting are visited per row.
+        self.converting = [
+            (index, convert) for index, convert in enumerate(self.converters) if convert
+        ]
+        self._values_of = operator.itemgetter(*self.columns)
         quote = connection.ops.quote_name
         self.head = (
             f"INSERT INTO {quote(model._meta.db_table)} "
@@ -86,12 +129,25 @@ class Inserter:
         self.pk = quote(model._meta.pk.column)
         max_params = connection.features.max_query_params or 65535
         self.chunk = max(1, min(CHUNK, max_params // len(self.columns)))
+        # PostgreSQL takes the rows by COPY: no statement text to build and parse (the
+        # driver binds parameters client-side, scanning a 7,000-placeholder INSERT for each
+        # chunk), and ids, when wanted, drawn from the table's sequence first.
+        self.copy = connection.vendor == "postgresql"
+        self.copy_sql = (
+            f"COPY {quote(model._meta.db_table)} ({{columns}}"
+            f"{', '.join(quote(fields[name].column) for name in self.columns)}) FROM STDIN"
+        )
+        self._sequence: str | None = None
 
     def prepare(self, values: Sequence[Any]) -> list[Any]:
-        return [
-            value if convert is None or value is None else convert(value)
-            for value, convert in zip(values, self.converters, strict=True)
-        ]
+        if len(values) != len(self.columns):
+            raise ValueError(f"{len(values)} values for {len(self.columns)} columns")
+        prepared = list(values)
+        for index, convert in self.converting:
+            value = prepared[index]
+            if value is not None:
+                prepared[index] = convert(value)
+        return prepared
 
     def sizes(self, total: int) -> list[int]:
         """Chunk sizes adding up to `total`: full chunks, then powers of two.
@@ -110,18 +166,59 @@ class Inserter:
             size >>= 1
         return sizes
 
-    def insert(self, rows: list[Sequence[Any]]) -> list[int]:
+    def insert(self, rows: list[Sequence[Any]], *, returning: bool = True) -> list[int]:
+        """Insert `rows`; their ids in row order, or [] when `returning` is False."""
+        if not rows:
+            return []
+        if self.copy:
+            return self._copy(rows, returning=returning)
         ids: list[int] = []
         start = 0
+        tail = f" RETURNING {self.pk}" if returning else ""
         with connection.cursor() as cursor:
             for size in self.sizes(len(rows)):
                 chunk = rows[start : start + size]
                 start += size
-                params = [value for row in chunk for value in self.prepare(row)]
-                sql = self.head + ", ".join([self.row_sql] * size) + f" RETURNING {self.pk}"
-                cursor.execute(sql, params)
-                ids.extend(row[0] for row in cursor.fetchall())
+                params = []
+                for row in chunk:
+                    params += self.prepare(row)
+                cursor.execute(self.head + ", ".join([self.row_sql] * size) + tail, params)
+                if returning:
+                    ids.extend(row[0] for row in cursor.fetchall())
         return ids
+
+    def _copy(self, rows: list[Sequence[Any]], *, returning: bool) -> list[int]:
+        ids: list[int] = []
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            if returning:
+                # nextval is what the column's default would call; taken in one query, in
+                # ascending order as the INSERT would hand them out.
+                cursor.execute(
+                    "SELECT nextval(%s) FROM generate_series(1, %s)",
+                    [self.sequence(cursor), len(rows)],
+                )
+                ids = sorted(row[0] for row in cursor.fetchall())
+                sql = self.copy_sql.format(columns=f"{self.pk}, ")
+            else:
+                sql = self.copy_sql.format(columns="")
+            # The raw driver cursor: Django's wrapper has no COPY.
+            with cursor.cursor.copy(sql) as copy:
+                if returning:
+                    for pk, row in zip(ids, rows, strict=True):
+                        copy.write_row([pk, *self.prepare(row)])
+                else:
+                    for row in rows:
+                        copy.write_row(self.prepare(row))
+        return ids
+
+    def sequence(self, cursor) -> str:
+        if self._sequence is None:
+            cursor.execute(
+                "SELECT pg_get_serial_sequence(%s, %s)",
+                [self.model._meta.db_table, self.model._meta.pk.column],
+            )
+            self._sequence = cursor.fetchone()[0]
+        return self._sequence
 
     def insert_objects(self, objects: list[models.Model], related: Sequence[str] = ()) -> None:
         """Insert model instances built in memory and give each its id.
@@ -134,11 +231,55 @@ class Inserter:
                 target = obj._state.fields_cache.get(name)
                 if target is not None and getattr(obj, f"{name}_id") is None:
                     setattr(obj, f"{name}_id", target.pk)
-        rows = [[getattr(obj, name) for name in self.columns] for obj in objects]
+        rows = [self.values_of(obj) for obj in objects]
         for obj, pk in zip(objects, self.insert(rows), strict=True):
             obj.pk = pk
             obj._state.adding = False
             obj._state.db = connection.alias
+
+    def values_of(self, obj: models.Model) -> Sequence[Any]:
+        """The column values of `obj`, read from its __dict__ where they all are (a new
+        instance's are), through getattr otherwise."""
+        if len(self.columns) == 1:
+            return [getattr(obj, self.columns[0])]
+        try:
+            return self._values_of(obj.__dict__)
+        except KeyError:
+            return [getattr(obj, name) for name in self.columns]
+
+
+class StatisticsKeeper:
+    """ANALYZE a table the import grows, each time it has grown by as much again.
+
+    The duplicate lookups of each batch are key lookups only if the planner knows the table
+    holds many distinct keys. PostgreSQL learns that from ANALYZE, which autovacuum runs long
+    after an import has started; on a table that grew from nothing (or doubled) it plans a
+    sequential scan per batch, and the import slows down with every batch. Loading data is
+    followed by ANALYZE, as PostgreSQL's own advice on populating a database says; doing it
+    as the table doubles costs a handful of runs however large the file. SQLite plans these
+    lookups on the key index without statistics, so there is nothing to do there.
+    """
+
+    # Rows added before the first ANALYZE.
+    FIRST = 5000
+
+    def __init__(self, model: type[models.Model]):
+        self.table = model._meta.db_table
+        self.enabled = connection.vendor == "postgresql"
+        self.added = 0
+        self.known = 0
+
+    def grew(self, rows: int) -> None:
+        if not self.enabled or not rows:
+            return
+        self.added += rows
+        if self.added < max(self.FIRST, self.known):
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(self.table)}")
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [self.table])
+            self.known = max(0, int(cursor.fetchone()[0]))
+        self.added = 0
 
 
 EVENT_COLUMNS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from lejek.core.events import to_json
 from lejek.core.models import CustomField
 from lejek.core.services_custom_fields import custom_field_create
-from lejek.imports.bulk import event_inserter
+from lejek.imports.bulk import event_inserter, link
 from lejek.imports.engine import Counts
 from lejek.imports.models import ImportJob
 from lejek.imports.references import References
@@ -58,16 +59,33 @@ class EventRow:
 def quick_snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
     """core.events.snapshot for a record just built: the same keys and values, converted
     only where a value is not JSON already (dates, decimals)."""
-    out = {}
-    for name, attname in _attnames(type(obj), tuple(fields)):
-        value = getattr(obj, attname)
-        out[name] = value if isinstance(value, JSON_READY) else to_json(value)
+    names, attnames, values_of = _attnames(type(obj), tuple(fields))
+    try:
+        values = values_of(obj.__dict__)
+    except KeyError:
+        values = [getattr(obj, attname) for attname in attnames]
+    out = dict(zip(names, values, strict=True))
+    for name, value in out.items():
+        if not isinstance(value, JSON_READY):
+            out[name] = to_json(value)
     return out
 
 
 @functools.lru_cache(maxsize=32)
-def _attnames(model: type[models.Model], fields: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(name, model._meta.get_field(name).attname) for name in fields]
+def _attnames(
+    model: type[models.Model], fields: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...], Callable[[dict], Any]]:
+    attnames = tuple(model._meta.get_field(name).attname for name in fields)
+    # A new instance holds every column in its __dict__: one C call reads them all.
+    getter = operator.itemgetter(*attnames) if len(attnames) > 1 else _one(attnames)
+    return fields, attnames, getter
+
+
+def _one(attnames: tuple[str, ...]) -> Callable[[dict], tuple]:
+    def values_of(values: dict) -> tuple:
+        return tuple(values[name] for name in attnames)
+
+    return values_of
 
 
 class Importer:
@@ -167,7 +185,8 @@ class Importer:
         parsed["owner"], parsed["team"] = owner, team
 
     def ownership(self, parsed: dict, obj: models.Model) -> None:
-        obj.owner, obj.team = parsed.get("owner"), parsed.get("team")
+        link(obj, "owner", parsed.get("owner"))
+        link(obj, "team", parsed.get("team"))
 
     def own_by_actor(self, obj: models.Model) -> None:
         """A record still without owner and team goes to its importer (as the services do), so
@@ -221,14 +240,22 @@ class Importer:
         """The "<kind>.created" Event of a new record, dated when the record was created."""
         after = quick_snapshot(obj, fields)
         after["import"] = self.job.pk
-        event = self.event(verb, obj)
-        event.after = after
-        event.created_at = obj.created_at
-        return event
+        # As self.event(verb, obj) builds it, without the clock and JSON passes it needs
+        # for nothing here (the date is the record's, `before` is empty).
+        return EventRow(
+            created_at=obj.created_at,
+            actor_id=self.actor.pk if self.actor is not None else None,
+            verb=verb,
+            content_type_id=self.content_type.pk,
+            object_id=obj.pk,
+            object_repr=str(obj)[:200],
+            before={},
+            after=after,
+        )
 
     def save_events(self, events: list[EventRow]) -> None:
         if events:
-            self._events.insert([event.values() for event in events])
+            self._events.insert([event.values() for event in events], returning=False)
 
     @staticmethod
     def fill_empty(obj: models.Model, values: dict[str, Any], keep: set[str]) -> dict[str, Any]:

@@ -26,12 +26,19 @@ from lejek.contacts.normalize import (
     domain_from_email,
     normalize_country,
     normalize_email,
-    normalize_phone,
 )
-from lejek.imports.bulk import Inserter, blank, columns_of
+from lejek.imports.bulk import Inserter, StatisticsKeeper, blank, columns_of, link
 from lejek.imports.importer import Importer
+from lejek.imports.phones import import_phone
 from lejek.imports.references import CompanyIndex, visible_companies
-from lejek.imports.rows import Row, RowError, choice_value, model_value, split_name
+from lejek.imports.rows import (
+    Row,
+    RowError,
+    choice_value,
+    model_value,
+    remembered,
+    split_name,
+)
 from lejek.imports.sources import SourceDefaults
 from lejek.imports.values import parse_int
 from lejek.leads.assignment_batch import BatchAssigner
@@ -54,6 +61,8 @@ TEXT_FIELDS = (
     "description",
 )
 IDENTITY = ("first_name", "last_name", "email", "company_name")
+# The plain columns a new lead takes from its row as they are.
+COPIED = frozenset((*TEXT_FIELDS, "email", "phone", "country", "company_name", "status"))
 
 
 _check_email = model_value(Lead, "email")
@@ -96,6 +105,7 @@ class LeadImporter(Importer):
         self._leads = Inserter(Lead, columns_of(Lead))
         self._history = Inserter(LeadStatusChange, columns_of(LeadStatusChange))
         self._new = blank(Lead)
+        self._statistics = StatisticsKeeper(Lead)
         self._companies: CompanyIndex | None = None
         # Dry runs write nothing, so repeats across batches are remembered here instead:
         # person key → the fields already filled.
@@ -108,7 +118,7 @@ class LeadImporter(Importer):
         converters.update(
             {
                 "email": _email,
-                "phone": lambda v: normalize_phone(str(v)),
+                "phone": lambda v: import_phone(str(v)),
                 "country": lambda v: normalize_country(str(v)),
                 "company": lambda v: company(str(v)),
                 "status": status,
@@ -121,7 +131,9 @@ class LeadImporter(Importer):
                 "full_name": lambda v: split_name(str(v)),
             }
         )
-        return converters
+        # Each depends on the cell alone, and cells repeat (countries, statuses, dates, job
+        # titles, companies, the same person again): each distinct one is converted once.
+        return {name: remembered(convert) for name, convert in converters.items()}
 
     def _status_converter(self):
         return choice_value(Lead, "status")
@@ -200,11 +212,15 @@ class LeadImporter(Importer):
         for field, keys in (("email", emails), ("phone", phones)):
             if not keys:
                 continue
-            leads = (
+            # Oldest first, sorted here: ordered in SQL, the planner may walk the whole
+            # table down its created_at index instead of looking the keys up (PostgreSQL
+            # does, on a table an import has just grown and nothing has analysed yet).
+            leads = sorted(
                 self._editable_open()
                 .filter(**{f"{field}__in": keys})
                 .select_for_update(of=("self",))
-                .order_by("created_at", "pk")
+                .order_by(),
+                key=lambda lead: (lead.created_at, lead.pk),
             )
             for lead in leads:
                 found.setdefault((field, getattr(lead, field)), lead)
@@ -221,30 +237,34 @@ class LeadImporter(Importer):
         for field, keys in (("email", emails), ("phone", phones)):
             if not keys:
                 continue
-            matches = base.filter(**{f"{field}__in": keys}).order_by("created_at", "pk")
-            for pk, value in matches.values_list("pk", field):
+            # Oldest first, sorted here for the reason given in _existing.
+            matches = base.filter(**{f"{field}__in": keys}).order_by()
+            for _created, pk, value in sorted(matches.values_list("created_at", "pk", field)):
                 found.setdefault((field, value), pk)
         return found
 
     def _new_lead(self, row: Row, contacts: dict) -> tuple[Lead, Any]:
         parsed = row.parsed
         lead = self._new()
-        lead.custom = parsed.get("custom") or {}
-        for name in (*TEXT_FIELDS, "email", "phone", "country", "company_name", "status"):
-            if parsed.get(name) not in (None, ""):
-                setattr(lead, name, parsed[name])
+        # Plain columns straight into the instance, as setattr would put them.
+        values = lead.__dict__
+        for name, value in parsed.items():
+            if name in COPIED and value is not None and value != "":
+                values[name] = value
+        values["custom"] = parsed.get("custom") or {}
         if parsed.get("company_size") is not None:
             lead.company_size = parsed["company_size"]
         campaign = parsed.get("campaign") or self.sources.campaign()
-        lead.campaign = campaign
-        lead.source = parsed.get("source") or self.sources.source_for(campaign)
-        contact = contacts.get(("email", lead.email)) if lead.email else None
-        if contact is None and lead.phone:
-            contact = contacts.get(("phone", lead.phone))
+        link(lead, "campaign", campaign)
+        link(lead, "source", parsed.get("source") or self.sources.source_for(campaign))
+        email, phone = lead.email, lead.phone
+        contact = contacts.get(("email", email)) if email else None
+        if contact is None and phone:
+            contact = contacts.get(("phone", phone))
         lead.contact_id = contact
-        if lead.company_name or lead.email:
+        if lead.company_name or email:
             lead.company_id = self.companies().find(
-                domain=company_domain(lead.email), name=lead.company_name
+                domain=company_domain(email), name=lead.company_name
             )
         self.ownership(parsed, lead)
         outcome = None
@@ -280,10 +300,12 @@ class LeadImporter(Importer):
                 first if self.first_new_id is None else min(self.first_new_id, first)
             )
         self.changed_ids.extend(updated)
+        self._statistics.grew(len(created))
         # Each new lead's first status, dated when the lead was created, as lead_create does.
         actor_id = self.actor.pk if self.actor is not None else None
         self._history.insert(
-            [(lead.pk, "", lead.status, lead.created_at, actor_id) for lead, _r, _o in created]
+            [(lead.pk, "", lead.status, lead.created_at, actor_id) for lead, _r, _o in created],
+            returning=False,
         )
         events = []
         for lead, _row, outcome in created:

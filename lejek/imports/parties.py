@@ -23,11 +23,11 @@ from lejek.contacts.normalize import (
     normalize_domain,
     normalize_email,
     normalize_nip,
-    normalize_phone,
 )
 from lejek.contacts.services import COMPANY_FIELDS, CONTACT_FIELDS
 from lejek.imports.bulk import Inserter, columns_of
 from lejek.imports.importer import Importer
+from lejek.imports.phones import import_phone
 from lejek.imports.references import CompanyIndex, visible_companies
 from lejek.imports.rows import Row, RowError, choice_value, model_value, split_name
 from lejek.imports.values import parse_int
@@ -159,7 +159,7 @@ class CompanyImporter(RecordImporter):
                 "nip": lambda v: normalize_nip(str(v)),
                 "domain": lambda v: normalize_domain(str(v)),
                 "email": email_of(Company),
-                "phone": lambda v: normalize_phone(str(v)),
+                "phone": lambda v: import_phone(str(v)),
                 "country": lambda v: normalize_country(str(v)),
                 "size": _size,
                 "owner": self.refs.user,
@@ -232,7 +232,7 @@ class ContactImporter(RecordImporter):
         converters.update(
             {
                 "email": email_of(Contact),
-                "phone": lambda v: normalize_phone(str(v)),
+                "phone": lambda v: import_phone(str(v)),
                 "preferred_channel": choice_value(Contact, "preferred_channel"),
                 "language": choice_value(Contact, "language"),
                 "company": model_value(Company, "name"),

@@ -237,9 +237,13 @@ class CsvTable(Table):
     def numbered_rows(self) -> Iterator[tuple[int, list[str]]]:
         width = len(self.headers)
         for number, cells in self._records():
-            if number <= self.header_row or is_blank(cells):
+            if number <= self.header_row:
                 continue
-            yield number, fit([cell.strip() for cell in cells], width)
+            cells = [cell.strip() for cell in cells]
+            # is_blank on what the csv module gives (strings only), after the strip.
+            if not any(cells):
+                continue
+            yield number, fit(cells, width)
 
 
 # XLSX ---------------------------------------------------------------------------------------

@@ -101,8 +101,9 @@ class References:
         return found
 
 
-# Company names whose key is remembered; beyond that, keys are computed again.
-KEY_CACHE = 20_000
+# Company names whose key is remembered (as many as a large file's distinct names); beyond
+# that, keys are computed again.
+KEY_CACHE = 1 << 16
 
 
 class CompanyIndex:
@@ -144,7 +145,10 @@ class CompanyIndex:
             return self.by_nip[nip]
         if domain and domain in self.by_domain:
             return self.by_domain[domain]
-        key = self.key(name) if name else ""
+        if not name or not self.by_key:
+            # Nothing to match a name against: its key (the costly part) is not needed.
+            return None
+        key = self.key(name)
         return self.by_key.get(key) if key else None
 
 

@@ -7,11 +7,13 @@ in dictionaries loaded once per import, so checking a row costs no query.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +38,12 @@ class Column:
     index: int
     field: str
     values: dict[str, Any]
+    # The custom field's key for a custom column, None for a record field.
+    custom_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.field.startswith(CUSTOM):
+            self.custom_key = self.field.removeprefix(CUSTOM)
 
 
 @dataclass
@@ -85,12 +93,14 @@ class RowReader:
             value: Any = raw
             if column.values:
                 value = column.values.get(folded(raw), raw)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                continue
             if isinstance(value, str):
                 value = value.strip()
-            if column.field.startswith(CUSTOM):
-                row.custom[column.field.removeprefix(CUSTOM)] = value
+                if not value:
+                    continue
+            elif value is None:
+                continue
+            if column.custom_key is not None:
+                row.custom[column.custom_key] = value
             else:
                 row.values[column.field] = value
         return row
@@ -163,6 +173,45 @@ class RowReader:
         return timezone.make_aware(moment)
 
 
+# Distinct cells whose converted value is remembered per column; past this the memo starts
+# afresh, so memory stays bounded whatever the file.
+MEMO_LIMIT = 1 << 16
+
+
+def remembered(convert: Callable[[Any], Any], limit: int = MEMO_LIMIT) -> Callable[[Any], Any]:
+    """`convert`, computed once per distinct cell value; its refusals are remembered too.
+
+    For converters that depend on the value alone (for the length of an import): a file
+    repeats the same countries, statuses, dates, job titles and companies on many rows.
+    A refusal is raised anew each time (same class, same messages), not re-raised, so no
+    traceback grows.
+    """
+    memo: dict[Any, tuple[bool, Any]] = {}
+
+    def cached(value: Any) -> Any:
+        try:
+            found = memo.get(value)
+        except TypeError:  # an unhashable value: nothing to remember it by
+            return convert(value)
+        if found is None:
+            try:
+                found = (True, convert(value))
+            except RowError as exc:
+                found = (False, (RowError, exc.messages))
+            except ValidationError as exc:
+                found = (False, (ValidationError, exc.messages))
+            if len(memo) >= limit:
+                memo.clear()
+            memo[value] = found
+        ok, result = found
+        if ok:
+            return result
+        error_class, messages = result
+        raise error_class(list(messages))
+
+    return cached
+
+
 def model_value(model: type[models.Model], name: str) -> Callable[[Any], Any]:
     """A converter that applies the model field's own checks (length, e-mail, choices)."""
     model_field = model._meta.get_field(name)
@@ -183,7 +232,10 @@ def _text_value(model_field: models.Field) -> Callable[[Any], Any]:
     An import calls this for every cell; the field's validators (length, e-mail) still run,
     on non-empty values as Field.run_validators runs them.
     """
-    validators = list(model_field.validators)
+    validators = [
+        DomainRememberingEmailValidator(v) if type(v) is EmailValidator else v
+        for v in model_field.validators
+    ]
 
     def convert(value: Any) -> Any:
         if value is None:
@@ -196,6 +248,42 @@ def _text_value(model_field: models.Field) -> Callable[[Any], Any]:
         return value
 
     return convert
+
+
+class DomainRememberingEmailValidator:
+    """EmailValidator's checks in its order, with each domain's verdict remembered: the
+    domain pattern is the slow part, and a file's addresses share a few thousand domains."""
+
+    def __init__(self, validator: EmailValidator, limit: int = MEMO_LIMIT):
+        self.validator = validator
+        self.limit = limit
+        self.domains: dict[str, bool] = {}
+        # The validator's own pattern, compiled here: its lazy wrapper costs more per call
+        # than the match.
+        lazy = validator.user_regex
+        self.user_regex = re.compile(lazy.pattern, lazy.flags)
+
+    def __call__(self, value: str) -> None:
+        validator = self.validator
+        if not value or "@" not in value or len(value) > 320:
+            self.refuse(value)
+        user_part, domain_part = value.rsplit("@", 1)
+        if not self.user_regex.match(user_part):
+            self.refuse(value)
+        valid = self.domains.get(domain_part)
+        if valid is None:
+            valid = domain_part in validator.domain_allowlist or bool(
+                validator.validate_domain_part(domain_part)
+            )
+            if len(self.domains) >= self.limit:
+                self.domains.clear()
+            self.domains[domain_part] = valid
+        if not valid:
+            self.refuse(value)
+
+    def refuse(self, value: str) -> None:
+        validator = self.validator
+        raise ValidationError(validator.message, code=validator.code, params={"value": value})
 
 
 def choice_value(model: type[models.Model], name: str) -> Callable[[Any], Any]:
