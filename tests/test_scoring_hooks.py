@@ -23,15 +23,19 @@ def immediate_tasks(settings):
     settings.TASKS = IMMEDIATE
 
 
-def test_a_new_lead_is_scored_once_it_is_saved(
-    immediate_tasks, manager, rep, django_capture_on_commit_callbacks
-):
+def poland_is_worth_30(manager) -> None:
     fit_rule_create(
         actor=manager,
         name="Poland",
         conditions=[{"field": "country", "op": "eq", "value": "PL"}],
         points=30,
     )
+
+
+def test_a_new_lead_is_scored_once_it_is_saved(
+    immediate_tasks, manager, rep, django_capture_on_commit_callbacks
+):
+    poland_is_worth_30(manager)
     with django_capture_on_commit_callbacks(execute=True):
         lead = lead_create(actor=rep, last_name="Lis", country="PL")
     assert LeadScore.objects.get(lead=lead).score >= 30
@@ -74,12 +78,7 @@ def test_the_leads_of_one_transaction_are_scored_by_one_task(
 def test_a_rolled_back_lead_is_not_lost_or_kept_and_the_next_commit_is_scored(
     immediate_tasks, manager, rep, django_capture_on_commit_callbacks
 ):
-    fit_rule_create(
-        actor=manager,
-        name="Poland",
-        conditions=[{"field": "country", "op": "eq", "value": "PL"}],
-        points=30,
-    )
+    poland_is_worth_30(manager)
     with pytest.raises(RuntimeError), transaction.atomic():
         lead_create(actor=rep, last_name="Cofnięty", country="PL")
         raise RuntimeError("rolled back")

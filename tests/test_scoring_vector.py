@@ -281,3 +281,18 @@ def test_a_rescore_rewrites_only_the_rows_whose_values_changed(manager, rep):
     now = {s.pk: s for s in LeadScore.objects.all()}
     assert now[polish.pk].score == 35 and now[polish.pk].computed_at > first[polish.pk]
     assert now[german.pk].score == 0 and now[german.pk].computed_at == first[german.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writing_behind_in_a_second_thread_stores_what_writing_in_line_does(varied_leads, model):
+    from django.db import connection
+
+    assert not connection.in_atomic_block  # so the batches are written by the second thread
+    seen = []
+    assert rescore_all(batch=3, progress=lambda done, total: seen.append(done)) == len(varied_leads)
+    behind = {lead.pk: stored(lead.pk) for lead in varied_leads}
+    for lead in varied_leads:
+        lead_rescore(lead.pk)
+
+    assert behind == {lead.pk: stored(lead.pk) for lead in varied_leads}
+    assert seen == sorted(seen) and seen[-1] == len(varied_leads)

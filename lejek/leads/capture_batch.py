@@ -97,7 +97,13 @@ class Known:
     default_source: Source | None = None
 
     def load(self, rows: list[FormSubmission]) -> None:
-        """The forms and wordings of `rows` not read yet: one query each."""
+        """The forms and wordings of `rows` not read yet (one query each), and their sources.
+
+        Called before the batch locks its people. The shared "Web form" source may be
+        created here, and another worker inserting it too waits for this transaction: it
+        must not hold a person's lock then, or a worker going one by one (source first,
+        then the person's lock in lead_create) and this one could wait for each other.
+        """
         missing = {row.form_id for row in rows} - set(self.forms)
         if missing:
             forms = WebForm.objects.select_related("source", "campaign__source", "team")
@@ -105,6 +111,8 @@ class Known:
         texts = {row.consent_text_id for row in rows if row.consent_text_id} - set(self.texts)
         if texts:
             self.texts.update(ConsentText.objects.in_bulk(texts))
+        for form_id in {row.form_id for row in rows}:
+            self.source(self.form(form_id))
 
     def form(self, form_id: int) -> WebForm:
         if form_id not in self.forms:

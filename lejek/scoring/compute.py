@@ -338,7 +338,8 @@ def _fit_explanations(mask: np.ndarray, rules: list[Rule]) -> list[str]:
     if not rules:
         return [""] * n
     fragments = [
-        json.dumps({"kind": "fit", "label": rule.name, "points": rule.points}) for rule in rules
+        json.dumps({"kind": "fit", "label": rule.name, "points": rule.points}, ensure_ascii=False)
+        for rule in rules
     ]
     packed = np.packbits(mask, axis=1)
     patterns, which = np.unique(packed, axis=0, return_inverse=True)
@@ -361,7 +362,7 @@ def _engagement_explanations(arrays: EngagementArrays, n: int) -> tuple[list[flo
     order = np.lexsort((arrays.first[rows, cols], rows))
     rows, cols = rows[order], cols[order]
     values = arrays.points[rows, cols].tolist()
-    labels = [json.dumps(kind) for kind in arrays.kinds]
+    labels = [json.dumps(kind, ensure_ascii=False) for kind in arrays.kinds]
     starts = [*np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]).tolist(), len(rows)]
     rows_l, cols_l = rows.tolist(), cols.tolist()
     for a, b in itertools.pairwise(starts):

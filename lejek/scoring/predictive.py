@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import time
 from dataclasses import dataclass
-from json.encoder import encode_basestring_ascii
+from json.encoder import encode_basestring
 from typing import Any
 
 import joblib
@@ -350,11 +350,14 @@ class CompiledModel:
             j = int(top[row, rank])
             value = columns[j].values[fragment - int(offsets[j])]
             label = custom_labels.get(names[j])
+            # Keys in the order PostgreSQL's jsonb writes them back (shorter first), so a
+            # rescore can tell an unchanged text from a changed one by comparing texts.
             texts[fragment] = (
-                f'{{"feature": {encode_basestring_ascii(names[j])}, '
-                f'"value": {encode_basestring_ascii(shown(value))}, '
-                f'"effect": {round(float(chosen[row, rank]), 3)!r}'
-                + ("}" if label is None else f', "label": {encode_basestring_ascii(label)}}}')
+                "{"
+                + ("" if label is None else f'"label": {encode_basestring(label)}, ')
+                + f'"value": {encode_basestring(shown(value))}, '
+                f'"effect": {round(float(chosen[row, rank]), 3)!r}, '
+                f'"feature": {encode_basestring(names[j])}}}'
             )
         # The kept fragments in rank order, a comma before all but the first: object-array
         # additions over the batch instead of a join per lead.
