@@ -460,7 +460,7 @@ def main() -> None:
         f"{profile['batch']}: the claim, open leads, contacts and companies of the batch, "
         "assignment, multi-row INSERTs of leads, history, consents, Events and "
         "notifications, the rows marked; per lead only the advisory lock on its person on "
-        "PostgreSQL, and after commit the rescore task its `lead.created` Event asks for).",
+        "PostgreSQL, and after commit one rescoring task for the whole batch).",
         "",
         f"Database afterwards: {submissions} submissions, {leads} leads, {consents} consents, "
         f"{assigned} assigned.",
