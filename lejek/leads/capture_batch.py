@@ -336,19 +336,9 @@ class SubmissionBatch:
             row = item.row
             if row.consent_text_id is None:
                 continue
-            text = self.known.text(row.consent_text_id)
-            if not text.text:  # an empty latest version: the form asked no consent
-                continue
-            consents[row.pk] = _new(
-                Consent,
-                text_id=text.pk,
-                lead_id=item.lead.pk,
-                contact_id=item.lead.contact_id,
-                # Given when the person sent the form, not when the worker got to it.
-                given_at=row.created_at,
-                ip=row.ip,
-                user_agent=row.user_agent,
-            )
+            values = _consent_values(row, item.lead, self.known.text(row.consent_text_id))
+            if values is not None:
+                consents[row.pk] = _new(Consent, **values)
         return consents
 
     def _event(self, verb: str, lead: Lead, *, before=None, after=None) -> Event:
@@ -505,18 +495,27 @@ def make_lead(row: FormSubmission, known: Known) -> str:
     return outcome
 
 
-def _record_consent(row: FormSubmission, lead: Lead, text: ConsentText) -> None:
-    if not text.text:  # an empty latest version: the form asked no consent
-        return
-    consent = Consent.objects.create(
-        text=text,
-        lead=lead,
-        contact_id=lead.contact_id,
+def _consent_values(row: FormSubmission, lead: Lead, text: ConsentText) -> dict | None:
+    """The Consent a submission records, or None when its form asked no consent (an empty
+    latest version)."""
+    if not text.text:
+        return None
+    return {
+        "text_id": text.pk,
+        "lead_id": lead.pk,
+        "contact_id": lead.contact_id,
         # Given when the person sent the form, not when the worker got to it.
-        given_at=row.created_at,
-        ip=row.ip,
-        user_agent=row.user_agent,
-    )
+        "given_at": row.created_at,
+        "ip": row.ip,
+        "user_agent": row.user_agent,
+    }
+
+
+def _record_consent(row: FormSubmission, lead: Lead, text: ConsentText) -> None:
+    values = _consent_values(row, lead, text)
+    if values is None:
+        return
+    consent = Consent.objects.create(**values)
     record_event(
         actor=None,
         verb="consent.given",
