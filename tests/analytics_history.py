@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from lejek.leads import status_history
 from lejek.leads.models import Lead, LeadStatusChange
 from lejek.pipeline.models import Deal, Pipeline
 from lejek.pipeline.services import deal_create, deal_move_to_stage
@@ -59,6 +60,9 @@ def lead_history(actor, *, count: int, seed: int = 1, owner=None) -> list[Lead]:
             for i, status in enumerate(path)
         )
         leads.append(lead)
+    # Written directly, as an import with history writes them: link each change to the lead's
+    # previous entry into its status, as every writer of history must.
+    status_history.relink([lead.pk for lead in leads])
     return leads
 
 

@@ -26,6 +26,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from lejek.contacts.models import Merge
@@ -41,6 +42,10 @@ MERGEABLE = {"lead": "leads.Lead", "contact": "contacts.Contact", "company": "co
 # Identity and bookkeeping: never copied from the other record.
 NOT_FILLED = frozenset({"id", "version", "created_at", "updated_at", "custom"})
 EVENTS_KEY = "core.event.object_id"
+# Rows whose stored data depends on the order of their record's other rows: after rows move
+# between records, the function (by dotted path, like MERGEABLE by label) recomputes it for
+# the records that changed: {model label: "module.function(record ids)"}.
+RELINK_AFTER_MOVE = {"leads.LeadStatusChange": "lejek.leads.status_history.relink"}
 # A chain of merges longer than this is a loop or nonsense; resolution stops there.
 MAX_HOPS = 20
 # Keeps `pk IN (...)` lists well under every database's parameter limit.
@@ -190,7 +195,14 @@ def _move_related(*, source: models.Model, target: models.Model) -> dict[str, li
                 % {"things": rel.related_model._meta.verbose_name_plural}
             ) from None
         moved[_key(fk)] = ids
+        _relink(rel.related_model, [target.pk])
     return moved
+
+
+def _relink(model, record_ids: list[int]) -> None:
+    path = RELINK_AFTER_MOVE.get(model._meta.label)
+    if path is not None:
+        import_string(path)(record_ids)
 
 
 def _move_events(model, *, source_id: int, target_id: int) -> dict[str, list[int]]:
@@ -370,6 +382,7 @@ def _move_back(merge: Merge) -> None:
             rows.filter(pk__in=chunk, **{attname: merge.survivor_id}).update(
                 **{attname: merge.merged_id}
             )
+        _relink(related_model, [merge.survivor_id, merge.merged_id])
 
 
 def _unfill(survivor: models.Model, filled: dict[str, dict[str, Any]]) -> list[str]:

@@ -103,7 +103,10 @@ class LeadImporter(Importer):
         self.first_new_id: int | None = None
         self.changed_ids: list[int] = []
         self._leads = Inserter(Lead, columns_of(Lead))
-        self._history = Inserter(LeadStatusChange, columns_of(LeadStatusChange))
+        # A new lead's first change: no previous entry into its status (status_history).
+        self._history = Inserter(
+            LeadStatusChange, ["lead_id", "from_status", "to_status", "changed_at", "actor_id"]
+        )
         self._new = blank(Lead)
         self._statistics = StatisticsKeeper(Lead)
         self._companies: CompanyIndex | None = None

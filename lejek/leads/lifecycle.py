@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from lejek.leads import handoff
+from lejek.leads import handoff, status_history
 from lejek.leads.models import Lead, LeadStatusChange
 from lejek.users.models import Role
 
@@ -117,7 +117,14 @@ def status_changed(*, actor, lead: Lead, before: str) -> LeadStatusChange:
     one INSERT here, which keeps web-form capture fast.
     """
     change = LeadStatusChange.objects.create(
-        lead=lead, from_status=before, to_status=lead.status, actor=actor_or_none(actor)
+        lead=lead,
+        from_status=before,
+        to_status=lead.status,
+        # A lead just created ("" before) has no history yet: no query.
+        previous_entry_at=(
+            status_history.previous_entry(lead_id=lead.pk, status=lead.status) if before else None
+        ),
+        actor=actor_or_none(actor),
     )
     if before == S.MQL:
         handoff.handoff_withdraw(actor=actor, lead=lead)

@@ -502,6 +502,12 @@ class LeadStatusChange(models.Model):
     from_status = models.CharField(max_length=16, blank=True, choices=Lead.Status.choices)
     to_status = models.CharField(max_length=16, choices=Lead.Status.choices)
     changed_at = models.DateTimeField(default=timezone.now)
+    # When this lead last moved into the same status before this change (None: the first
+    # time). A change counts a lead as entering its status in a period [a, b) exactly once
+    # when it is the first of its kind there: changed_at in [a, b) and previous_entry_at
+    # before a. That makes "leads entering each status per week or month" a count over an
+    # index instead of a distinct count over the whole history. `status_history` keeps it.
+    previous_entry_at = models.DateTimeField(null=True, blank=True, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -510,7 +516,7 @@ class LeadStatusChange(models.Model):
         ordering = ["changed_at", "id"]
         indexes = [
             models.Index(fields=["lead", "changed_at"]),
-            models.Index(fields=["to_status", "changed_at"]),
+            models.Index(fields=["to_status", "changed_at", "previous_entry_at"]),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,146 @@
+"""Each status change remembers the lead's previous entry into its status, whoever writes it,
+and "leads entering each status" counts each lead once per week or month from it."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+
+import pytest
+from django.utils import timezone
+
+from lejek.analytics.figures import compute
+from lejek.analytics.figures.funnel import LEAD_STEPS
+from lejek.analytics.scope import Scope
+from lejek.contacts.merge import merge_undo, record_merge
+from lejek.leads import status_history
+from lejek.leads.models import Lead, LeadStatusChange
+from lejek.leads.services import lead_update
+from tests.analytics_history import lead_history
+from tests.factories import make_lead
+
+S = Lead.Status
+pytestmark = pytest.mark.django_db
+
+
+def entries(lead) -> list[tuple[str, datetime.datetime | None]]:
+    return list(
+        LeadStatusChange.objects.filter(lead=lead)
+        .order_by("changed_at", "pk")
+        .values_list("to_status", "previous_entry_at")
+    )
+
+
+def changed_at(lead, status: str) -> list[datetime.datetime]:
+    rows = LeadStatusChange.objects.filter(lead=lead, to_status=status).order_by("changed_at")
+    return list(rows.values_list("changed_at", flat=True))
+
+
+def expected_entries(scope: Scope) -> dict[tuple[datetime.date, str], int]:
+    """Distinct leads per (week or month, status), counted from the raw history in Python."""
+    starts = scope.buckets()
+    leads = defaultdict(set)
+    for change in LeadStatusChange.objects.all():
+        if not scope.since <= change.changed_at < scope.until:
+            continue
+        day = timezone.localtime(change.changed_at).date()
+        bucket = max(start for start in starts if start <= day)
+        leads[(bucket, change.to_status)].add(change.lead_id)
+    return {key: len(ids) for key, ids in leads.items()}
+
+
+def counted(scope: Scope) -> dict[tuple[datetime.date, str], int]:
+    table = compute("lead_statuses_over_time", scope)
+    return {
+        (row["period"], status.value): row[status.value]
+        for row in table.rows
+        for status in (*LEAD_STEPS, S.DISQUALIFIED)
+        if row[status.value]
+    }
+
+
+def year(user, grain: str = "month") -> Scope:
+    today = timezone.localdate()
+    return Scope(user=user, start=today - datetime.timedelta(days=364), end=today, grain=grain)
+
+
+def test_a_live_move_back_into_a_status_remembers_when_the_lead_was_last_there(marketer):
+    lead = make_lead(marketer)
+    lead = lead_update(actor=marketer, lead=lead, values={"status": S.MQL})
+    lead = lead_update(actor=marketer, lead=lead, values={"status": S.NEW})
+    lead = lead_update(actor=marketer, lead=lead, values={"status": S.MQL})
+
+    new_at, mql_at = changed_at(lead, S.NEW), changed_at(lead, S.MQL)
+    assert entries(lead) == [(S.NEW, None), (S.MQL, None), (S.NEW, new_at[0]), (S.MQL, mql_at[0])]
+
+
+@pytest.mark.parametrize("grain", ["month", "week"])
+def test_leads_entering_a_status_twice_in_a_period_count_once(admin, grain):
+    lead_history(admin, count=60, seed=5)
+    scope = year(admin, grain)
+    assert counted(scope) == expected_entries(scope)
+
+
+def test_a_lead_back_in_a_status_within_the_same_week_counts_once_there(admin):
+    lead = make_lead(admin)
+    monday = timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday() + 14)
+    at = timezone.make_aware(datetime.datetime.combine(monday, datetime.time(9)))
+    LeadStatusChange.objects.filter(lead=lead).delete()
+    for hours, (before, after) in enumerate(
+        [("", S.NEW), (S.NEW, S.CONTACTED), (S.CONTACTED, S.NEW), (S.NEW, S.CONTACTED)]
+    ):
+        LeadStatusChange.objects.create(
+            lead=lead,
+            from_status=before,
+            to_status=after,
+            changed_at=at + datetime.timedelta(days=hours),
+        )
+    status_history.relink([lead.pk])
+
+    scope = year(admin, "week")
+    assert counted(scope) == {(monday, S.NEW.value): 1, (monday, S.CONTACTED.value): 1}
+    assert counted(scope) == expected_entries(scope)
+
+
+def test_relink_repairs_every_lead_when_asked_for_all(admin):
+    leads = lead_history(admin, count=20, seed=3)
+    right = {lead.pk: entries(lead) for lead in leads}
+    LeadStatusChange.objects.update(previous_entry_at=None)
+
+    status_history.relink()
+
+    assert {lead.pk: entries(lead) for lead in leads} == right
+    assert any(previous for rows in right.values() for _status, previous in rows)
+
+
+def test_merging_leads_relinks_the_survivors_history_and_undo_relinks_both(admin):
+    survivor, other = lead_history(admin, count=2, seed=11)
+    # Both went through "new" and "contacted": merged, the later entries are repeats.
+    for lead, days in ((survivor, 20), (other, 18)):
+        LeadStatusChange.objects.filter(lead=lead).delete()
+        start = timezone.now() - datetime.timedelta(days=days)
+        for step, (before, after) in enumerate([("", S.NEW), (S.NEW, S.CONTACTED)]):
+            LeadStatusChange.objects.create(
+                lead=lead,
+                from_status=before,
+                to_status=after,
+                changed_at=start + datetime.timedelta(days=step),
+            )
+    status_history.relink([survivor.pk, other.pk])
+    alone = {lead.pk: entries(lead) for lead in (survivor, other)}
+    survivor_new, survivor_contacted = (
+        changed_at(survivor, S.NEW),
+        changed_at(survivor, S.CONTACTED),
+    )
+
+    merge = record_merge(actor=admin, survivor=survivor, other=other)
+
+    merged = entries(survivor)
+    assert [status for status, _previous in merged] == [S.NEW, S.CONTACTED, S.NEW, S.CONTACTED]
+    assert merged[2:] == [(S.NEW, survivor_new[0]), (S.CONTACTED, survivor_contacted[0])]
+    for grain in ("month", "week"):
+        assert counted(year(admin, grain)) == expected_entries(year(admin, grain))
+
+    merge_undo(actor=admin, merge=merge)
+
+    assert {lead.pk: entries(lead) for lead in (survivor, other)} == alone
