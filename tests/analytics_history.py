@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections import defaultdict
 from decimal import Decimal
 
 from django.utils import timezone
 
 from lejek.leads import status_history
-from lejek.leads.models import Lead, LeadStatusChange
-from lejek.pipeline.models import Deal, Pipeline
+from lejek.leads.models import LEAD_STEPS, Lead, LeadStatusChange
+from lejek.pipeline.models import Deal, Pipeline, StageChange
 from lejek.pipeline.services import deal_create, deal_move_to_stage
 from tests.factories import make_lead
 
@@ -119,3 +120,31 @@ def _deal_path(rng: random.Random, open_stages, won, lost) -> list:
         return [*open_stages[1:], won]
     stop = rng.randrange(1, len(open_stages))
     return [*open_stages[1:stop], lost]
+
+
+def assert_status_summaries_match_histories() -> None:
+    """Each lead's furthest step and each change's previous entry agree with its history,
+    computed here from the raw rows (what status_history keeps for the funnel)."""
+    rank = {step.value: i for i, step in enumerate(LEAD_STEPS)}
+    histories = defaultdict(list)
+    for change in LeadStatusChange.objects.order_by("changed_at", "pk"):
+        histories[change.lead_id].append(change)
+    for lead in Lead.objects.all():
+        history = histories[lead.pk]
+        been = [rank.get(change.to_status, -1) for change in history]
+        furthest = max(been, default=-1)
+        further = LEAD_STEPS[furthest] if furthest > max(rank.get(lead.status, 0), 0) else ""
+        assert lead.furthest_status == further, lead.pk
+        last_entry: dict[str, datetime.datetime] = {}
+        for change in history:
+            assert change.previous_entry_at == last_entry.get(change.to_status), change.pk
+            last_entry[change.to_status] = change.changed_at
+
+
+def assert_stage_entries_match_histories() -> None:
+    """Each stage change keeps when its deal entered the stage it leaves: the deal's change
+    before it, found here from the raw rows."""
+    entered: dict[int, datetime.datetime] = {}
+    for change in StageChange.objects.order_by("deal_id", "changed_at", "pk"):
+        assert change.from_stage_entered_at == entered.get(change.deal_id), change.pk
+        entered[change.deal_id] = change.changed_at

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from lejek.analytics.figures import FIGURES, compute
 from lejek.pipeline.models import Deal
-from tests.analytics_history import deal_history
+from tests.analytics_history import assert_stage_entries_match_histories, deal_history
 from tests.test_analytics_funnel import in_period, year_scope
 
 
@@ -142,6 +142,7 @@ def test_time_in_each_stage_counts_stays_that_ended_in_the_period(admin, pipelin
             if in_period(following.changed_at, scope):
                 days = (following.changed_at - here.changed_at).total_seconds() / 86400
                 stays[here.to_stage_id].append(days)
+    assert_stage_entries_match_histories()  # what the services wrote
     table = compute("time_in_stage", scope)
     stages = pipeline.stages.filter(is_won=False, is_lost=False).order_by("position")
     for stage, row in zip(stages, table.rows, strict=True):

@@ -21,6 +21,10 @@ from lejek.leads.models import Campaign, Lead, LeadStatusChange, Source
 from lejek.pipeline.models import Deal, Stage, StageChange
 from lejek.scoring.models import LeadScore
 from lejek.users.models import Role, User
+from tests.analytics_history import (
+    assert_stage_entries_match_histories,
+    assert_status_summaries_match_histories,
+)
 from tests.conftest import make_user
 
 LEADS = 2_000
@@ -85,6 +89,10 @@ class TestBenchDataSet:
         # Every lifecycle step happens, and so do the dead ends.
         reached = set(LeadStatusChange.objects.values_list("to_status", flat=True))
         assert reached == set(Lead.Status.values) - {Lead.Status.NEW}
+
+    def test_the_summaries_kept_for_the_funnel_agree_with_the_histories(self, bench):
+        assert_status_summaries_match_histories()
+        assert_stage_entries_match_histories()
 
     def test_every_deal_stage_is_its_last_stage_change(self, bench):
         moves = defaultdict(list)

@@ -21,6 +21,10 @@ from lejek.leads.models import Campaign, Lead, Source
 from lejek.pipeline.models import Deal, Pipeline, StageChange
 from lejek.sales.models import Product
 from lejek.users.models import Role, Team, User
+from tests.analytics_history import (
+    assert_stage_entries_match_histories,
+    assert_status_summaries_match_histories,
+)
 
 LEADS = 200
 NOW = datetime.datetime(2026, 3, 16, 11, 30, tzinfo=datetime.UTC)
@@ -121,6 +125,10 @@ class TestDemoDataSet:
         for lead in leads:
             assert last[lead.pk].to_status == lead.status
             assert lead.created_at <= last[lead.pk].changed_at <= lead.updated_at
+
+    def test_the_summaries_kept_for_the_funnel_agree_with_the_histories(self, demo):
+        assert_status_summaries_match_histories()
+        assert_stage_entries_match_histories()
 
     def test_marketing_qualified_leads_wait_for_their_reps_answer(self, demo):
         from lejek.leads.models import Handoff

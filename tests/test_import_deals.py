@@ -12,6 +12,7 @@ from lejek.core.models import Event
 from lejek.imports.models import ImportJob
 from lejek.pipeline.models import Deal, StageChange
 from lejek.sales.models import Product
+from tests.analytics_history import assert_stage_entries_match_histories
 from tests.factories import make_company
 from tests.test_import_support import media, report_rows, run_file, write_csv  # noqa: F401
 
@@ -78,6 +79,7 @@ def test_won_deal_gets_every_stage_up_to_won_with_historical_dates(admin, rep, p
         ("Negotiation", local(2025, 2, 1, 10, 30)),
         ("Won", local(2025, 3, 1)),
     ]
+    assert_stage_entries_match_histories()
     assert deal.company.name == "Acme Sp. z o.o."
     assert deal.contact.email == "jan@acme.pl"
     assert deal.contact.company == deal.company

@@ -13,10 +13,12 @@ from lejek.analytics.figures import compute
 from lejek.analytics.figures.funnel import LEAD_STEPS
 from lejek.analytics.scope import Scope
 from lejek.contacts.merge import merge_undo, record_merge
+from lejek.core.models import Reason
+from lejek.core.reasons import reason_create
 from lejek.leads import status_history
 from lejek.leads.models import Lead, LeadStatusChange
-from lejek.leads.services import lead_update
-from tests.analytics_history import lead_history
+from lejek.leads.services import lead_disqualify, lead_update
+from tests.analytics_history import assert_status_summaries_match_histories, lead_history
 from tests.factories import make_lead
 
 S = Lead.Status
@@ -72,6 +74,31 @@ def test_a_live_move_back_into_a_status_remembers_when_the_lead_was_last_there(m
 
     new_at, mql_at = changed_at(lead, S.NEW), changed_at(lead, S.MQL)
     assert entries(lead) == [(S.NEW, None), (S.MQL, None), (S.NEW, new_at[0]), (S.MQL, mql_at[0])]
+
+
+@pytest.fixture
+def reasons(manager):
+    reason_create(actor=manager, kind=Reason.Kind.LEAD_DISQUALIFIED, label="No budget")
+
+
+def test_a_lead_sent_back_or_disqualified_keeps_the_furthest_step_it_reached(
+    marketer, rep, reasons
+):
+    sent_back = make_lead(marketer)
+    for status in (S.CONTACTED, S.MQL, S.NEW):
+        sent_back = lead_update(actor=marketer, lead=sent_back, values={"status": status})
+    walked_on = make_lead(rep, status=S.SQL)
+    disqualified = lead_disqualify(actor=rep, lead=walked_on, reason="No budget")
+
+    assert Lead.objects.get(pk=sent_back.pk).furthest_status == S.MQL
+    assert Lead.objects.get(pk=disqualified.pk).furthest_status == S.SQL
+    # Moving forward writes nothing: its status is as far as it got.
+    forward = make_lead(rep)
+    forward = lead_update(actor=rep, lead=forward, values={"status": S.CONTACTED})
+    assert Lead.objects.get(pk=forward.pk).furthest_status == ""
+    assert_status_summaries_match_histories()
+    reached = {row["step"]: row["reached"] for row in compute("lead_funnel", year(rep)).rows}
+    assert reached[str(S.SQL.label)] == 1  # the disqualified lead got that far
 
 
 @pytest.mark.parametrize("grain", ["month", "week"])
@@ -141,6 +168,22 @@ def test_merging_leads_relinks_the_survivors_history_and_undo_relinks_both(admin
     for grain in ("month", "week"):
         assert counted(year(admin, grain)) == expected_entries(year(admin, grain))
 
+    assert_status_summaries_match_histories()
+
     merge_undo(actor=admin, merge=merge)
 
     assert {lead.pk: entries(lead) for lead in (survivor, other)} == alone
+    assert_status_summaries_match_histories()
+
+
+def test_merging_brings_the_other_leads_furthest_step_to_the_survivor(admin):
+    survivor = make_lead(admin)
+    other = make_lead(admin, email="other@example.pl", status=S.SQL)
+
+    merge = record_merge(actor=admin, survivor=survivor, other=other)
+
+    assert Lead.objects.get(pk=survivor.pk).furthest_status == S.SQL
+    assert_status_summaries_match_histories()
+    merge_undo(actor=admin, merge=merge)
+    assert Lead.objects.get(pk=survivor.pk).furthest_status == ""
+    assert_status_summaries_match_histories()

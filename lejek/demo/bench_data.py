@@ -188,7 +188,7 @@ PLANS = {
         "id created_at updated_at version first_name last_name email phone company_name title "
         "status source_id campaign_id contact_id company_id medium utm_source utm_medium "
         "utm_campaign utm_term utm_content referrer country region company_size "
-        "disqualified_reason description owner_id team_id custom",
+        "disqualified_reason description owner_id team_id custom furthest_status",
     ),
     "lead scores": (LeadScore, "lead_id score"),
     "lead status changes": (
@@ -201,7 +201,10 @@ PLANS = {
         "expected_close_date closed_at lost_reason stage_entered_at company_id contact_id lead_id "
         "source_id owner_id team_id custom",
     ),
-    "stage changes": (StageChange, "id deal_id from_stage_id to_stage_id changed_at actor_id"),
+    "stage changes": (
+        StageChange,
+        "id deal_id from_stage_id to_stage_id changed_at from_stage_entered_at actor_id",
+    ),
     "activities": (
         Activity,
         "id lead_id contact_id company_id deal_id kind subject_line body occurred_at "
@@ -495,9 +498,13 @@ class Generator:
             changes.append((next(next_change), lead_id, previous, to_status, at(when), actor))
         low, high = SCORES[status]
         score = low + int((random_() + random_()) / 2 * (high - low + 1))
-        reason = ""
+        reason = furthest = ""
         if status == DISQUALIFIED:
             reason = words.DISQUALIFY_REASONS[int(random_() * len(words.DISQUALIFY_REASONS))]
+            # Paths only go forward, so the step before disqualification is the furthest
+            # (kept unless it is New, where every lead has been); no status is entered
+            # twice, so no change has a previous entry.
+            furthest = history[-2][0] if history[-2][0] != NEW else ""
         description = ""
         if random_() < 0.2:
             text = words.LEAD_DESCRIPTIONS[int(random_() * len(words.LEAD_DESCRIPTIONS))]
@@ -517,7 +524,7 @@ class Generator:
                 lead_id, at(created), at(updated), len(history), first, last, email, phone,
                 firm.name, title, status, source_id, campaign_id, contact_id, company_id, medium,
                 *utm, referrer, country, firm.city if country == firm.country else "", size,
-                reason, description, owner, team_id, "{}",
+                reason, description, owner, team_id, "{}", furthest,
             )
         )  # fmt: skip
         self.rows["lead scores"].append((lead_id, score))
@@ -760,14 +767,15 @@ class Generator:
             # Open deals expect to close in two to eight weeks; a few dates have passed.
             expected = stamps.date(last_at + int(rng.uniform(-20, 60) * DAY))
         actor = owner or cfg.admin
-        previous = None
+        previous = entered = None
         changes = self.rows["stage changes"]
         for stage_index, at in moves:
             stage_id = stage_ids[stage_index]
+            when = stamps.at(at)
             changes.append(
-                (self._id("stage changes"), deal_id, previous, stage_id, stamps.at(at), actor)
+                (self._id("stage changes"), deal_id, previous, stage_id, when, entered, actor)
             )
-            previous = stage_id
+            previous, entered = stage_id, when
         self._deal_activities(deal_id, moves, owner)
         self.rows["deals"].append(
             (

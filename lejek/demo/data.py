@@ -474,6 +474,9 @@ class DemoBuilder:
         order = [Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.MQL, Lead.Status.SQL]
         if lead.status == Lead.Status.DISQUALIFIED:
             path = [Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.DISQUALIFIED]
+            # How far it got (status_history): no path enters a status twice, so no change
+            # has a previous entry.
+            lead.furthest_status = Lead.Status.CONTACTED
         elif lead.status == Lead.Status.CONVERTED:
             path = [*order, Lead.Status.CONVERTED]
         else:
@@ -678,14 +681,20 @@ class DemoBuilder:
         self._deal_work(deal, spec, moves)
 
     def _stage_history(self, deal: Deal, stages: list[Stage], moves: list) -> None:
-        previous = None
+        previous = entered = None
         for position, at in moves:
             stage = stages[position]
             self.changes.append(
                 StageChange(
-                    deal=deal, from_stage=previous, to_stage=stage, changed_at=at, actor=deal.owner
+                    deal=deal,
+                    from_stage=previous,
+                    to_stage=stage,
+                    changed_at=at,
+                    from_stage_entered_at=entered,
+                    actor=deal.owner,
                 )
             )
+            entered = at
             if previous is not None:
                 self._event(
                     "deal.stage_changed",

@@ -215,7 +215,7 @@ class DealImporter(RecordImporter):
         changes, events = [], []
         for deal in created:
             parsed = deal.import_row.parsed
-            previous = None
+            previous = entered = None
             for stage, when in parsed["history"]:
                 changes.append(
                     StageChange(
@@ -223,10 +223,11 @@ class DealImporter(RecordImporter):
                         from_stage=previous,
                         to_stage=stage,
                         changed_at=when,
+                        from_stage_entered_at=entered,
                         actor=self.actor if self.actor is not None else None,
                     )
                 )
-                previous = stage
+                previous, entered = stage, when
             event = self.created_event(deal, DEAL_FIELDS, "deal.created")
             if parsed.get("external_id"):
                 event.after["external_id"] = parsed["external_id"]

@@ -150,6 +150,14 @@ class Lead(Versioned):
     region = models.CharField(_("region"), max_length=100, blank=True)
     company_size = models.PositiveIntegerField(_("company size (employees)"), null=True, blank=True)
     disqualified_reason = models.CharField(_("disqualified because"), max_length=200, blank=True)
+    # The furthest lifecycle step (LEAD_STEPS) the lead has been in when it is further than
+    # its status now: a lead sent back or disqualified remembers how far it got. Blank when
+    # its status (or New, where every lead has been) is as far as it got. The funnel counts
+    # a lead as having reached the further of the two, without reading its history. Kept by
+    # lifecycle.status_changed and status_history.relink.
+    furthest_status = models.CharField(
+        max_length=16, choices=Status.choices, blank=True, editable=False
+    )
     description = models.TextField(_("description"), blank=True)
     owner = owner_field()
     team = team_field()
@@ -164,6 +172,11 @@ class Lead(Versioned):
         indexes = [
             models.Index(fields=["owner", "team"]),
             models.Index(fields=["status", "-created_at"]),
+            # The lead funnel: leads created in a period, by status and furthest step (the
+            # dates last, so each pair is one range of the index).
+            models.Index(
+                fields=["status", "furthest_status", "created_at"], name="lead_funnel_steps"
+            ),
             models.Index(fields=["source", "-created_at"]),
             models.Index(fields=["phone"]),
         ]
@@ -181,6 +194,16 @@ class Lead(Versioned):
 
     def get_absolute_url(self) -> str:
         return reverse("lead-detail", args=[self.pk])
+
+
+# The lifecycle's steps in order. "Disqualified" is where leads leave it, not a step.
+LEAD_STEPS = (
+    Lead.Status.NEW,
+    Lead.Status.CONTACTED,
+    Lead.Status.MQL,
+    Lead.Status.SQL,
+    Lead.Status.CONVERTED,
+)
 
 
 class AssignmentRule(models.Model):

@@ -1,12 +1,14 @@
-"""Each lead status change knows when its lead last entered the same status.
+"""What the funnel keeps from each lead's status history, so it need not read the history.
 
-`LeadStatusChange.previous_entry_at` lets the funnel count the leads that entered a status in
-a week or month as a plain count over an index (see the field). It depends only on the order
-of one lead's changes, so:
+`LeadStatusChange.previous_entry_at` (when the lead last entered the same status) lets the
+funnel count the leads that entered a status in a week or month as a plain count over an
+index; `Lead.furthest_status` tells how far a lead got (see the fields). Both depend only on
+one lead's changes, so:
 
-- a change appended now (`lifecycle.status_changed`) looks up the lead's previous entry;
-- a new lead's first change has none (web forms, imports, the demo and benchmark data, whose
-  generated paths never enter a status twice);
+- a change appended now (`lifecycle.status_changed`) looks up the lead's previous entry and
+  remembers a step the lead moves back or out from;
+- a new lead's first change has no previous entry and its status is as far as it got (web
+  forms, imports); generated data (the demo, benchmark data) sets both as it writes;
 - whatever moves changes from one lead to another (a merge and its undo) calls `relink`.
 """
 
@@ -17,7 +19,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from lejek.leads.models import LeadStatusChange
+from lejek.leads.models import LEAD_STEPS, Lead, LeadStatusChange
 
 CHUNK = 500
 
@@ -33,25 +35,41 @@ def previous_entry(*, lead_id: int, status: str) -> datetime.datetime | None:
 
 
 def relink(lead_ids: Iterable[int] | None = None) -> None:
-    """Recompute `previous_entry_at` of the leads' changes from their order (every lead's when
-    `lead_ids` is None), in SQL: one window function, no rows through Python."""
-    table = connection.ops.quote_name(LeadStatusChange._meta.db_table)
-    statement = f"""
-        UPDATE {table} SET previous_entry_at = ordered.previous
+    """Recompute what depends on the leads' histories (every lead's when `lead_ids` is None):
+    each change's `previous_entry_at` from their order, and each lead's `furthest_status`
+    from the statuses it has been in and its status now. In SQL, no rows through Python."""
+    quote = connection.ops.quote_name
+    changes, leads = quote(LeadStatusChange._meta.db_table), quote(Lead._meta.db_table)
+    ranks = " ".join(f"WHEN '{step.value}' THEN {rank}" for rank, step in enumerate(LEAD_STEPS))
+    steps = ", ".join(f"'{step.value}'" for step in LEAD_STEPS)
+    entries = f"""
+        UPDATE {changes} SET previous_entry_at = ordered.previous
         FROM (
             SELECT id, LAG(changed_at) OVER (
                 PARTITION BY lead_id, to_status ORDER BY changed_at, id
             ) AS previous
-            FROM {table} {{where}}
+            FROM {changes} {{where}}
         ) AS ordered
-        WHERE {table}.id = ordered.id
+        WHERE {changes}.id = ordered.id
+    """
+    # The furthest step of its history when further than its status now and than New (every
+    # lead has been New), else blank.
+    furthest = f"""
+        UPDATE {leads} SET furthest_status = COALESCE((
+            SELECT c.to_status FROM {changes} c
+            WHERE c.lead_id = {leads}.id AND c.to_status IN ({steps})
+              AND CASE c.to_status {ranks} END > CASE {leads}.status {ranks} ELSE 0 END
+            ORDER BY CASE c.to_status {ranks} END DESC LIMIT 1
+        ), '') {{where}}
     """
     with connection.cursor() as cursor:
         if lead_ids is None:
-            cursor.execute(statement.format(where=""))
+            cursor.execute(entries.format(where=""))
+            cursor.execute(furthest.format(where=""))
             return
         ids = sorted(set(lead_ids))
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(statement.format(where=f"WHERE lead_id IN ({marks})"), chunk)
+            cursor.execute(entries.format(where=f"WHERE lead_id IN ({marks})"), chunk)
+            cursor.execute(furthest.format(where=f"WHERE id IN ({marks})"), chunk)

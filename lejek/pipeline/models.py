@@ -160,6 +160,9 @@ class Deal(Versioned):
             models.Index(fields=["expected_close_date"]),
             # The board's columns: one stage's newest arrivals first.
             models.Index(fields=["stage", "-stage_entered_at"], name="deal_stage_entered"),
+            # The forecast: the open stages' deals by expected close date (alone, that date's
+            # index led SQLite through every stage's deals once per open stage).
+            models.Index(fields=["stage", "expected_close_date"], name="deal_stage_expected"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -184,6 +187,10 @@ class StageChange(models.Model):
     )
     to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
+    # When the deal entered `from_stage` (the deal's change before this one; None for its
+    # first): this change ends that stay, so time in stage is a subtraction, not a search
+    # through the deal's history. Every writer of changes sets it.
+    from_stage_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -193,6 +200,10 @@ class StageChange(models.Model):
         indexes = [
             models.Index(fields=["deal", "changed_at"]),
             models.Index(fields=["to_stage", "changed_at"]),
+            # Time in stage: the stays that ended in a period, per stage, read from the index.
+            models.Index(
+                fields=["from_stage", "changed_at", "from_stage_entered_at"], name="stage_stays"
+            ),
         ]
 
     def __str__(self) -> str:

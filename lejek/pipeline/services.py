@@ -178,7 +178,7 @@ def deal_move_to_stage(
             raise ValidationError({"lost_reason": _("Say why the deal was lost.")})
         lost_reason = check_reason(Reason.Kind.DEAL_LOST, lost_reason, field="lost_reason")
     when = when or timezone.now()
-    previous = deal.stage
+    previous, entered = deal.stage, deal.stage_entered_at
     deal.stage = stage
     deal.stage_entered_at = when
     deal.closed_at = when if stage.is_closed else None
@@ -189,7 +189,12 @@ def deal_move_to_stage(
         expected_version=expected_version,
     )
     change = StageChange.objects.create(
-        deal=deal, from_stage=previous, to_stage=stage, changed_at=when, actor=actor
+        deal=deal,
+        from_stage=previous,
+        to_stage=stage,
+        changed_at=when,
+        from_stage_entered_at=entered,
+        actor=actor,
     )
     verb = "deal.reopened" if previous.is_closed and not stage.is_closed else "deal.stage_changed"
     record_event(

@@ -23,17 +23,8 @@ from lejek.analytics.money import share
 from lejek.analytics.scope import Scope, midnight
 from lejek.analytics.sql import furthest_step_counts
 from lejek.analytics.tables import Chart, Column, Table, period_kind
-from lejek.leads.models import Lead
+from lejek.leads.models import LEAD_STEPS, Lead
 from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange
-
-# The lifecycle in order; "disqualified" is where leads leave it.
-LEAD_STEPS = [
-    Lead.Status.NEW,
-    Lead.Status.CONTACTED,
-    Lead.Status.MQL,
-    Lead.Status.SQL,
-    Lead.Status.CONVERTED,
-]
 
 
 def cohort_leads(scope: Scope) -> QuerySet[Lead]:
@@ -116,12 +107,16 @@ def _steps_table(
 
 
 def _lead_reached(scope: Scope) -> dict[int, int]:
-    return furthest_step_counts(
-        records=cohort_leads(scope),
-        history="status_changes__to_status",
-        current="status",
-        ranks=[(status.value, rank) for rank, status in enumerate(LEAD_STEPS)],
-    )
+    """{step rank: leads of the cohort that got furthest to it}: the further of each lead's
+    status and its `furthest_status` (a lead keeps the step it was sent back or disqualified
+    from), so one pass over the cohort's leads, without their history."""
+    rank = {step.value: i for i, step in enumerate(LEAD_STEPS)}
+    pairs = cohort_leads(scope).order_by().values_list("status", "furthest_status")
+    reached: dict[int, int] = {}
+    for status, furthest, n in pairs.annotate(n=Count("pk")):  # at most 6 x 6 rows
+        top = max(rank.get(status, 0), rank.get(furthest, 0))
+        reached[top] = reached.get(top, 0) + n
+    return reached
 
 
 def _steps_drill(
@@ -130,7 +125,8 @@ def _steps_drill(
     """The records of a funnel row: in step `row` now, that reached it, or that dropped there.
 
     `steps` are the step values in order, `current` the record's field holding its step and
-    `history` the lookup of the steps its history moved it to.
+    `history` the lookup of the steps it has been in (its history, or a field keeping the
+    furthest).
     """
     if row not in steps:
         return records.none()
@@ -159,7 +155,7 @@ def _lead_drill(scope: Scope, row: str, column: str) -> QuerySet[Lead]:
         row,
         column,
         current="status",
-        history="status_changes__to_status",
+        history="furthest_status",
     )
 
 
