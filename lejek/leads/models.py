@@ -114,6 +114,7 @@ class Lead(Versioned):
         on_delete=models.PROTECT,
         related_name="leads",
         verbose_name=_("source"),
+        db_index=False,  # (source, -created_at) below serves lookups by source too
     )
     campaign = models.ForeignKey(
         Campaign,
@@ -122,6 +123,7 @@ class Lead(Versioned):
         on_delete=models.SET_NULL,
         related_name="leads",
         verbose_name=_("campaign"),
+        db_index=False,  # (campaign, created_at) below serves lookups by campaign too
     )
     contact = models.ForeignKey(
         "contacts.Contact",
@@ -178,6 +180,8 @@ class Lead(Versioned):
                 fields=["status", "furthest_status", "created_at"], name="lead_funnel_steps"
             ),
             models.Index(fields=["source", "-created_at"]),
+            # Campaign performance: a campaign's leads created in a period.
+            models.Index(fields=["campaign", "created_at"], name="lead_campaign_created"),
             models.Index(fields=["phone"]),
         ]
         constraints = [

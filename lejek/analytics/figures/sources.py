@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db.models import (
     Avg,
     Count,
+    F,
     Q,
     QuerySet,
     Sum,
@@ -42,21 +43,33 @@ def _won_deal(scope: Scope, prefix: str = "deals__") -> Q:
     return won & Q(**{f"{prefix}pk__in": scope.deals().values("pk")})
 
 
-def _cohort_by(scope: Scope, group: str):
-    won = _won_deal(scope)
-    return (
-        cohort_leads(scope)
-        .order_by()
-        .values(group)
+def _cohort_by(scope: Scope, group: str) -> list[dict]:
+    """Per value of the leads' `group` field (source or campaign): the cohort's leads, how
+    many of them were won, and the revenue of their won deals.
+
+    Two passes instead of one join: the leads counted from their own index, then only the
+    won deals, each looked up with its lead (joining every lead to its deals and counting
+    distinct leads cost seconds at a million leads).
+    """
+    rows = {
+        row[group]: {group: row[group], "leads": row["leads"], "won": 0, "revenue": None}
+        for row in cohort_leads(scope).order_by().values(group).annotate(leads=Count("pk"))
+    }
+    won = Deal.objects.filter(
+        stage__is_won=True, lead__created_at__gte=scope.since, lead__created_at__lt=scope.until
+    )
+    won = scope.only_deals(scope.only_leads(won, "lead"), "pk")
+    per_group = (
+        won.order_by()
+        .values(key=F(f"lead__{group}"))
         .annotate(
-            leads=Count("pk", distinct=True),
-            won=Count("pk", distinct=True, filter=won),
-            revenue=Sum(
-                "deals__amount",
-                filter=won & Q(deals__currency=scope.currency, deals__amount__isnull=False),
-            ),
+            won=Count("lead", distinct=True),
+            revenue=Sum("amount", filter=Q(currency=scope.currency, amount__isnull=False)),
         )
     )
+    for row in per_group:  # one row per source or campaign
+        rows[row["key"]] |= {"won": row["won"], "revenue": row["revenue"]}
+    return list(rows.values())
 
 
 def _lead_drill(group: str):
@@ -122,8 +135,8 @@ def campaigns(scope: Scope) -> Table:
         ],
         chart=Chart("bar", "name", ("revenue", "cost")),
     )
-    # Leads without a campaign (usually most of them) are not grouped at all.
-    rows = list(_cohort_by(scope, "campaign").filter(campaign__isnull=False))
+    # Leads without a campaign (usually most of them) have no row.
+    rows = [row for row in _cohort_by(scope, "campaign") if row["campaign"] is not None]
     rows.sort(key=lambda row: -row["leads"])
     foreign = 0
     for i, row in enumerate(rows):
