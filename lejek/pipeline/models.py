@@ -200,9 +200,11 @@ class StageChange(models.Model):
         indexes = [
             models.Index(fields=["deal", "changed_at"]),
             models.Index(fields=["to_stage", "changed_at"]),
-            # Time in stage: the stays that ended in a period, per stage, read from the index.
+            # Moves out of each stage in a period and the stays they ended (transitions, time
+            # in stage), read from the index alone.
             models.Index(
-                fields=["from_stage", "changed_at", "from_stage_entered_at"], name="stage_stays"
+                fields=["from_stage", "changed_at", "to_stage", "from_stage_entered_at"],
+                name="stage_stays",
             ),
         ]
 

@@ -30,6 +30,6 @@ class Migration(migrations.Migration):
         migrations.RunSQL(FILL, migrations.RunSQL.noop),
         migrations.AddIndex(
             model_name='stagechange',
-            index=models.Index(fields=['from_stage', 'changed_at', 'from_stage_entered_at'], name='stage_stays'),
+            index=models.Index(fields=['from_stage', 'changed_at', 'to_stage', 'from_stage_entered_at'], name='stage_stays'),
         ),
     ]
