@@ -202,6 +202,10 @@ def test_the_split_is_a_filter_choice_kept_in_the_url(client_for, admin, industr
     assert page.status_code == 200
     text = page.content.decode()
     assert '<option value="industry" selected>Industry</option>' in text
+    assert "/reports/card/clv_by_segment/?" in text
+    assert "split=industry" in text  # the card's placeholder asks with it
+    card = client_for(admin).get("/reports/card/clv_by_segment/", {"split": "industry"})
+    text = card.content.decode()
     assert "Customer value by Industry" in text
     assert "split=industry" in text  # the export and drill links keep it
 

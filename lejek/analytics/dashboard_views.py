@@ -1,9 +1,12 @@
 """The reports pages: the funnel dashboard, the records behind a number, and table downloads.
 
 Each view reads its filters from the URL through `scope_from`, so a view of the dashboard is
-shared by its link and the visibility rules of `Scope` hold on every page. The figures are
-computed once per page; a figure that fails is logged and reported in its card, and the rest
-of the page still renders.
+shared by its link and the visibility rules of `Scope` hold on every page. The dashboard
+itself computes nothing: it sends a placeholder per figure at once, and each placeholder
+fetches its card from `card` (one figure per request, so a browser's parallel requests keep
+every server worker busy). With `all=1`, for browsers without JavaScript, it computes every
+figure in the one request instead. A figure that fails is logged and reported in its card,
+and the rest of the page still renders.
 """
 
 from __future__ import annotations
@@ -80,6 +83,12 @@ class Card:
     notes: list[str] = field(default_factory=list)
     chart: dict[str, Any] | None = None
     exports: dict[str, str] = field(default_factory=dict)
+    # A placeholder: not computed yet, it loads itself from load_url.
+    load_url: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.load_url)
 
     @property
     def chart_id(self) -> str:
@@ -184,8 +193,18 @@ def card_for(figure: Figure, table: Table | None, scope: Scope) -> Card:
     )
 
 
+def card_url(key: str, scope: Scope) -> str:
+    """Where a placeholder fetches its figure, with the page's filters."""
+    return f"{reverse('analytics-card', args=[key])}?{scope.query_string()}"
+
+
+def placeholder_for(figure: Figure, scope: Scope) -> Card:
+    return Card(key=figure.key, title=_figure_title(figure), load_url=card_url(figure.key, scope))
+
+
 def _figure_title(figure: Figure) -> str:
-    """A failed figure has no table to take its title from; its docstring or key stands in."""
+    """A failed or pending figure has no table to take its title from; its docstring or key
+    stands in."""
     doc = (figure.compute.__doc__ or "").strip().splitlines()
     return doc[0].rstrip(".") if doc else figure.key.replace("_", " ").capitalize()
 
@@ -259,6 +278,38 @@ def _ignored_filters(form: ScopeForm) -> list[str]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope, form = scope_from(request.GET, request.user)
+    show_all = request.GET.get("all") == "1"
+    context: dict[str, Any] = {
+        "form": prepare_filter_form(form),
+        "scope": scope,
+        "ignored": _ignored_filters(form),
+        "show_all": show_all,
+    }
+    if show_all:
+        context |= _computed_figures(scope)
+    else:
+        context |= _placeholders(scope)
+        all_params = request.GET.copy()
+        all_params["all"] = "1"
+        context["all_url"] = f"{request.path}?{all_params.urlencode()}"
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _placeholders(scope: Scope) -> dict[str, Any]:
+    """The page without a single figure computed: each card fetches its own."""
+    cards = {
+        figure.key: placeholder_for(figure, scope)
+        for figure in FIGURES.values()
+        if figure.key != HEADLINE
+    }
+    return {
+        "headline_url": card_url(HEADLINE, scope) if HEADLINE in FIGURES else "",
+        "sections": sections_for(cards),
+    }
+
+
+def _computed_figures(scope: Scope) -> dict[str, Any]:
+    """Every figure computed in this request, one after another (the page without JavaScript)."""
     cards: dict[str, Card] = {}
     tiles: list[Tile] = []
     headline_failed = False
@@ -269,17 +320,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             tiles = tiles_for(table) if table is not None else []
             continue
         cards[figure.key] = card_for(figure, table, scope)
+    return {"tiles": tiles, "headline_failed": headline_failed, "sections": sections_for(cards)}
+
+
+@login_required
+@require_GET
+def card(request: HttpRequest, key: str) -> HttpResponse:
+    """One figure of the dashboard, computed for a placeholder that replaces itself with it."""
+    figure = _figure_or_404(key)
+    scope, _form = scope_from(request.GET, request.user)
+    table = compute_figure(figure, scope)
+    if key == HEADLINE:
+        return render(
+            request,
+            "analytics/dashboard.html#tiles",
+            {
+                "tiles": tiles_for(table) if table is not None else [],
+                "headline_failed": table is None,
+            },
+        )
     return render(
-        request,
-        "analytics/dashboard.html",
-        {
-            "form": prepare_filter_form(form),
-            "scope": scope,
-            "ignored": _ignored_filters(form),
-            "tiles": tiles,
-            "headline_failed": headline_failed,
-            "sections": sections_for(cards),
-        },
+        request, "analytics/dashboard.html#card", {"card": card_for(figure, table, scope)}
     )
 
 

@@ -1,5 +1,7 @@
-/* Reports: draw each figure's chart from its JSON blob; keep the custom dates and the period
-   in step. The tables under the charts carry every number, so the page reads without this. */
+/* Reports: draw each figure's chart from its JSON blob, on the page and in every card htmx
+   swaps in; offer a retry where a card could not be fetched; keep the custom dates and the
+   period in step. The tables under the charts carry every number, so the page reads without
+   the charts. */
 (function () {
   "use strict";
 
@@ -69,6 +71,8 @@
   }
 
   function draw(canvas) {
+    // htmx's first htmx:load covers the whole page, which start() has drawn already.
+    if (canvas.dataset.drawn) return;
     var blob = document.getElementById(canvas.dataset.chart);
     if (!blob || typeof window.Chart === "undefined") return;
     var spec;
@@ -79,7 +83,47 @@
     }
     if (!spec || !spec.labels || !spec.labels.length) return;
     canvas.parentElement.hidden = false;
+    canvas.dataset.drawn = "1";
     new window.Chart(canvas, config(spec));
+  }
+
+  function drawWithin(element) {
+    if (element.matches && element.matches("canvas[data-chart]")) draw(element);
+    if (element.querySelectorAll) element.querySelectorAll("canvas[data-chart]").forEach(draw);
+  }
+
+  // A placeholder whose request failed (network, 500) says so and offers to try again,
+  // rather than "Computing…" for ever. htmx does not swap an error response in.
+  function showLoadFailed(event) {
+    var placeholder = event.detail.elt && event.detail.elt.closest("[data-placeholder]");
+    if (!placeholder) return;
+    placeholder.classList.add("is-load-failed");
+    placeholder.setAttribute("aria-busy", "false");
+    var failed = placeholder.querySelector(".report-load-failed");
+    if (failed) failed.hidden = false;
+  }
+
+  // A session that has ended answers a card with the log-in page, after a redirect: rather
+  // than a log-in form inside a card, the whole page goes to log in (and comes back).
+  function leaveIfSignedOut(event) {
+    var placeholder = event.detail.elt.closest("[data-placeholder]");
+    var answered = event.detail.xhr && event.detail.xhr.responseURL;
+    if (!placeholder || !answered) return;
+    var asked = new URL(placeholder.getAttribute("hx-get"), window.location.href);
+    if (new URL(answered).pathname === asked.pathname) return;
+    event.detail.shouldSwap = false;
+    window.location.reload();
+  }
+
+  function retry(event) {
+    var button = event.target.closest("[data-placeholder] [data-retry]");
+    if (!button) return;
+    var placeholder = button.closest("[data-placeholder]");
+    placeholder.classList.remove("is-load-failed");
+    placeholder.setAttribute("aria-busy", "true");
+    button.closest(".report-load-failed").hidden = true;
+    // hx-trigger="load, retry": the same request as on page load.
+    window.htmx.trigger(placeholder, "retry");
   }
 
   function keepPeriodInStep(form) {
@@ -101,6 +145,17 @@
     document.querySelectorAll("canvas[data-chart]").forEach(draw);
     document.querySelectorAll("form.report-filters").forEach(keepPeriodInStep);
   }
+
+  // Registered before htmx processes the page (it waits for DOMContentLoaded), so no card
+  // can arrive unseen.
+  document.addEventListener("htmx:load", function (event) {
+    drawWithin(event.target);
+  });
+  document.addEventListener("htmx:beforeSwap", leaveIfSignedOut);
+  document.addEventListener("htmx:responseError", showLoadFailed);
+  document.addEventListener("htmx:sendError", showLoadFailed);
+  document.addEventListener("htmx:timeout", showLoadFailed);
+  document.addEventListener("click", retry);
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

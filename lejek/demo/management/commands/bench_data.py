@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from lejek.demo import bench_data
@@ -30,6 +31,8 @@ class Command(BaseCommand):
     def handle(self, *, leads, seed, reset: bool, verbosity, **options):
         if leads < 1:
             raise CommandError("--leads must be a positive number.")
+        # A new database works too: its tables are made first (nothing to do when they are).
+        call_command("migrate", interactive=False, verbosity=0)
         held = bench_data.existing_data()
         if held == "other" and not reset:
             raise CommandError(

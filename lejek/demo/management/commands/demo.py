@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -38,6 +39,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *, seed, size, leads, if_empty, reset, verbosity, **options):
+        # A new database works too: its tables are made first (nothing to do when they are).
+        call_command("migrate", interactive=False, verbosity=0)
         if if_empty and has_data():
             if verbosity:
                 self.stdout.write("The database already has data; no demo data was loaded.")
