@@ -147,7 +147,9 @@ def test_dashboard_computes_no_figure(client_for, admin, history, monkeypatch):
         return _headline(scope)
 
     monkeypatch.setitem(
-        FIGURES, "counted", Figure(key="counted", section="funnel", compute=counted)
+        FIGURES,
+        "counted",
+        Figure(key="counted", title="Counted", section="funnel", compute=counted),
     )
     response = client_for(admin).get(DASHBOARD)
     assert response.status_code == 200
@@ -206,6 +208,14 @@ def test_placeholder_takes_its_title_from_the_figure(client_for, admin):
     for key, figure in FIGURES.items():
         if key != "headline":
             assert f'<h3 id="title-{key}">{escape(_figure_title(figure))}</h3>' in html
+
+
+def test_placeholders_speak_the_users_language(client_for, admin):
+    set_language(admin, "pl")
+    html = client_for(admin).get(DASHBOARD).content.decode()
+    assert '<h3 id="title-lead_funnel">Lejek leadów (leady utworzone w okresie)</h3>' in html
+    assert "Obliczanie…" in html
+    assert "Lead funnel" not in html
 
 
 def test_without_javascript_a_link_asks_for_every_figure_at_once(client_for, admin, rep):
@@ -405,7 +415,9 @@ def _broken(scope):
 def test_a_figure_that_raises_gives_its_failed_card_not_an_error(
     client_for, admin, history, monkeypatch
 ):
-    monkeypatch.setitem(FIGURES, "broken", Figure(key="broken", section="funnel", compute=_broken))
+    monkeypatch.setitem(
+        FIGURES, "broken", Figure(key="broken", title="Broken", section="funnel", compute=_broken)
+    )
     client = client_for(admin)
     response = client.get(card_url("broken"))
     assert response.status_code == 200
@@ -421,7 +433,9 @@ def test_a_figure_that_raises_gives_its_failed_card_not_an_error(
 def test_a_figure_that_raises_does_not_break_the_all_at_once_page(
     client_for, admin, history, monkeypatch
 ):
-    monkeypatch.setitem(FIGURES, "broken", Figure(key="broken", section="funnel", compute=_broken))
+    monkeypatch.setitem(
+        FIGURES, "broken", Figure(key="broken", title="Broken", section="funnel", compute=_broken)
+    )
     response = client_for(admin).get(DASHBOARD, {"all": "1"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -432,7 +446,9 @@ def test_a_figure_that_raises_does_not_break_the_all_at_once_page(
 
 def test_headline_that_raises_says_so_in_place_of_the_tiles(client_for, admin, monkeypatch):
     monkeypatch.setitem(
-        FIGURES, "headline", Figure(key="headline", section="headline", compute=_broken)
+        FIGURES,
+        "headline",
+        Figure(key="headline", title="Headline", section="headline", compute=_broken),
     )
     response = client_for(admin).get(card_url("headline"))
     assert response.status_code == 200
@@ -459,7 +475,9 @@ def _headline(scope):
 
 def test_headline_figure_shows_as_tiles_with_the_change(client_for, admin, monkeypatch):
     monkeypatch.setitem(
-        FIGURES, "headline", Figure(key="headline", section="funnel", compute=_headline)
+        FIGURES,
+        "headline",
+        Figure(key="headline", title="Headline", section="funnel", compute=_headline),
     )
     response = fetch(client_for(admin), "headline")
     tiles = response.context["tiles"]
@@ -474,7 +492,9 @@ def test_headline_figure_shows_as_tiles_with_the_change(client_for, admin, monke
 def test_polish_page_formats_money_and_percent_the_polish_way(client_for, admin, monkeypatch):
     set_language(admin, "pl")
     monkeypatch.setitem(
-        FIGURES, "headline", Figure(key="headline", section="funnel", compute=_headline)
+        FIGURES,
+        "headline",
+        Figure(key="headline", title="Headline", section="funnel", compute=_headline),
     )
     tiles = fetch(client_for(admin), "headline").context["tiles"]
     assert tiles[0].value == "1\u00a0200"
@@ -623,7 +643,9 @@ def test_export_with_a_chart_only_figure_keeps_dates_as_dates(client_for, admin,
 
 
 def test_export_of_a_broken_figure_says_so(client_for, admin, monkeypatch):
-    monkeypatch.setitem(FIGURES, "broken", Figure(key="broken", section="funnel", compute=_broken))
+    monkeypatch.setitem(
+        FIGURES, "broken", Figure(key="broken", title="Broken", section="funnel", compute=_broken)
+    )
     response = client_for(admin).get("/reports/broken.csv")
     assert response.status_code == 500
     assert "could not be computed" in response.content.decode()

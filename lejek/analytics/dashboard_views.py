@@ -203,10 +203,8 @@ def placeholder_for(figure: Figure, scope: Scope) -> Card:
 
 
 def _figure_title(figure: Figure) -> str:
-    """A failed or pending figure has no table to take its title from; its docstring or key
-    stands in."""
-    doc = (figure.compute.__doc__ or "").strip().splitlines()
-    return doc[0].rstrip(".") if doc else figure.key.replace("_", " ").capitalize()
+    """A failed or pending figure has no table to take its title from: its registered one."""
+    return str(figure.title)
 
 
 def tiles_for(table: Table) -> list[Tile]:

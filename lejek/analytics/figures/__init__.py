@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.functional import Promise
 
 from lejek.analytics.scope import Scope
 from lejek.analytics.tables import Table
@@ -24,6 +25,9 @@ Drill = Callable[[Scope, str, str], QuerySet]
 @dataclass(frozen=True)
 class Figure:
     key: str
+    # What the figure is called while it loads or when it failed; the table it computes
+    # carries its own title (the same words, or more: a pipeline's name, a field's).
+    title: Promise
     section: str
     compute: Compute
     drill: Drill | None = None
@@ -33,11 +37,11 @@ FIGURES: dict[str, Figure] = {}
 SECTIONS = ("funnel", "revenue", "cycle", "forecast", "customers", "sources", "reps")
 
 
-def figure(key: str, *, section: str, drill: Drill | None = None):
+def figure(key: str, *, title: Promise, section: str, drill: Drill | None = None):
     """Register `compute` under `key` in a dashboard section."""
 
     def register(compute: Compute) -> Compute:
-        FIGURES[key] = Figure(key=key, section=section, compute=compute, drill=drill)
+        FIGURES[key] = Figure(key=key, title=title, section=section, compute=compute, drill=drill)
         return compute
 
     return register

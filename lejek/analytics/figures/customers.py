@@ -129,7 +129,7 @@ def overall(scope: Scope) -> dict:
     }
 
 
-@figure("clv_summary", section="customers")
+@figure("clv_summary", title=_("Customer lifetime value"), section="customers")
 def clv_summary(scope: Scope) -> Table:
     figures = overall(scope)
     table = Table(
@@ -187,13 +187,13 @@ def _clv_table(
     return table
 
 
-@figure("clv_by_source", section="customers")
+@figure("clv_by_source", title=_("Customer value by source"), section="customers")
 def clv_by_source(scope: Scope) -> Table:
     names = dict(Source.objects.values_list("pk", "name"))
     return _clv_table(scope, "clv_by_source", _("Customer value by source"), "source", names)
 
 
-@figure("clv_by_campaign", section="customers")
+@figure("clv_by_campaign", title=_("Customer value by campaign"), section="customers")
 def clv_by_campaign(scope: Scope) -> Table:
     names = dict(Campaign.objects.values_list("pk", "name"))
     return _clv_table(
@@ -211,7 +211,7 @@ def segment_of(key: str) -> Expression:
     return Coalesce(*(KeyTextTransform(key, path) for path in SEGMENT_PATHS))
 
 
-@figure("clv_by_segment", section="customers")
+@figure("clv_by_segment", title=_("Customer value by segment"), section="customers")
 def clv_by_segment(scope: Scope) -> Table:
     """Customer value per value of the custom field chosen under "Customer value by"."""
     title = _("Customer value by segment")
@@ -238,7 +238,12 @@ def _customer_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     return Deal.objects.none()
 
 
-@figure("top_customers", section="customers", drill=_customer_drill)
+@figure(
+    "top_customers",
+    title=_("Top customers by revenue to date"),
+    section="customers",
+    drill=_customer_drill,
+)
 def top_customers(scope: Scope) -> Table:
     """The customers with the most revenue to date."""
     rows = list(_per_customer(customer_deals(scope)).order_by("-revenue")[:TOP])

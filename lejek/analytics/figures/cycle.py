@@ -72,7 +72,12 @@ def _cycle_drill(scope: Scope, row: str, column: str):
     return rows
 
 
-@figure("cycle_length", section="cycle", drill=_cycle_drill)
+@figure(
+    "cycle_length",
+    title=_("Sales cycle of deals won in the period"),
+    section="cycle",
+    drill=_cycle_drill,
+)
 def cycle_length(scope: Scope) -> Table:
     """Mean and median days to win, from the deal's creation and from first contact."""
     won = cycles(scope)
@@ -103,7 +108,7 @@ def cycle_length(scope: Scope) -> Table:
     return table
 
 
-@figure("cycle_distribution", section="cycle", drill=_cycle_drill)
+@figure("cycle_distribution", title=_("How long winning took"), section="cycle", drill=_cycle_drill)
 def cycle_distribution(scope: Scope) -> Table:
     """How many deals won in the period took up to a week, two weeks, a month… to win."""
     won = cycles(scope)
@@ -151,7 +156,7 @@ def _stays(scope: Scope, stage_ids: list[int]) -> QuerySet[StageChange]:
     )
 
 
-@figure("time_in_stage", section="cycle")
+@figure("time_in_stage", title=_("Time spent in each stage"), section="cycle")
 def time_in_stage(scope: Scope) -> Table:
     """Mean and median days a deal stayed in each stage (stays that ended in the period)."""
     pipeline = funnel_pipeline(scope)

@@ -84,7 +84,12 @@ def _forecast_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     return rows.filter(expected_close_date__gte=month, expected_close_date__lt=add_months(month, 1))
 
 
-@figure("forecast", section="forecast", drill=_forecast_drill)
+@figure(
+    "forecast",
+    title=_("Forecast by month of expected close, and what was won"),
+    section="forecast",
+    drill=_forecast_drill,
+)
 def forecast(scope: Scope) -> Table:
     this_month = timezone.localdate().replace(day=1)
     months = [add_months(this_month, n) for n in range(-BEHIND, AHEAD)]

@@ -159,7 +159,12 @@ def _lead_drill(scope: Scope, row: str, column: str) -> QuerySet[Lead]:
     )
 
 
-@figure("lead_funnel", section="funnel", drill=_lead_drill)
+@figure(
+    "lead_funnel",
+    title=_("Lead funnel (leads created in the period)"),
+    section="funnel",
+    drill=_lead_drill,
+)
 def lead_funnel(scope: Scope) -> Table:
     """Leads created in the period, by the furthest lifecycle step they reached."""
     now = dict(cohort_leads(scope).order_by().values_list("status").annotate(n=Count("pk")))
@@ -199,7 +204,12 @@ def _deal_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     )
 
 
-@figure("deal_funnel", section="funnel", drill=_deal_drill)
+@figure(
+    "deal_funnel",
+    title=_("Deal funnel (deals created in the period)"),
+    section="funnel",
+    drill=_deal_drill,
+)
 def deal_funnel(scope: Scope) -> Table:
     """Deals created in the period, by the furthest stage of the pipeline they reached."""
     pipeline = funnel_pipeline(scope)
@@ -265,7 +275,12 @@ def _transition_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     return scope.deals().filter(pk__in=chosen.values("deal_id"))
 
 
-@figure("deal_transitions", section="funnel", drill=_transition_drill)
+@figure(
+    "deal_transitions",
+    title=_("Moves out of each stage in the period"),
+    section="funnel",
+    drill=_transition_drill,
+)
 def deal_transitions(scope: Scope) -> Table:
     """Moves out of each stage made in the period: forward, backward, or lost."""
     pipeline = funnel_pipeline(scope)
@@ -318,7 +333,7 @@ def deal_transitions(scope: Scope) -> Table:
     return table
 
 
-@figure("lead_statuses_over_time", section="funnel")
+@figure("lead_statuses_over_time", title=_("Leads entering each status"), section="funnel")
 def lead_statuses_over_time(scope: Scope) -> Table:
     """How many leads entered each lifecycle status, per week or month of the period."""
     statuses = [*LEAD_STEPS, Lead.Status.DISQUALIFIED]

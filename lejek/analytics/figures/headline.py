@@ -43,7 +43,12 @@ def _headline_drill(scope: Scope, row: str, column: str):
     return cohort_leads(scope).none()
 
 
-@figure("headline", section="headline", drill=_headline_drill)
+@figure(
+    "headline",
+    title=_("This period against the one before"),
+    section="headline",
+    drill=_headline_drill,
+)
 def headline(scope: Scope) -> Table:
     now, before = _numbers(scope), _numbers(scope.previous())
     table = Table(

@@ -51,7 +51,9 @@ def _summary_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     return Deal.objects.none()
 
 
-@figure("win_rate", section="revenue", drill=_summary_drill)
+@figure(
+    "win_rate", title=_("Wins and losses in the period"), section="revenue", drill=_summary_drill
+)
 def win_rate(scope: Scope) -> Table:
     """Deals won and lost in the period, the win rate, and what a won deal is worth."""
     priced = won_in_period(scope).filter(in_house(scope))
@@ -88,7 +90,7 @@ def _reason_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     return lost_in_period(scope).filter(lost_reason=row)
 
 
-@figure("lost_reasons", section="revenue", drill=_reason_drill)
+@figure("lost_reasons", title=_("Lost reasons"), section="revenue", drill=_reason_drill)
 def lost_reasons(scope: Scope) -> Table:
     """Why deals were lost in the period: how many, their share, and the value lost."""
     lost = lost_in_period(scope)
@@ -132,6 +134,7 @@ def _open_in_stage(scope: Scope, row: str) -> QuerySet[Deal]:
 
 @figure(
     "pipeline_value",
+    title=_("Open pipeline per stage (now)"),
     section="revenue",
     drill=lambda scope, row, column: _open_in_stage(scope, row),
 )
@@ -190,7 +193,7 @@ def _won_bucket_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     return won_in_period(scope).alias(bucket=scope.bucket_of("closed_at")).filter(bucket=int(row))
 
 
-@figure("won_per_period", section="revenue", drill=_won_bucket_drill)
+@figure("won_per_period", title=_("Won per period"), section="revenue", drill=_won_bucket_drill)
 def won_per_period(scope: Scope) -> Table:
     """Deals won and revenue won in each week or month of the period."""
     won = won_in_period(scope)

@@ -89,7 +89,12 @@ def _lead_drill(group: str):
     return drill
 
 
-@figure("sources", section="sources", drill=_lead_drill("source"))
+@figure(
+    "sources",
+    title=_("Sources: leads created in the period and what they became"),
+    section="sources",
+    drill=_lead_drill("source"),
+)
 def sources(scope: Scope) -> Table:
     names = dict(Source.objects.values_list("pk", "name"))
     table = Table(
@@ -122,7 +127,12 @@ def sources(scope: Scope) -> Table:
     return table
 
 
-@figure("campaigns", section="sources", drill=_lead_drill("campaign"))
+@figure(
+    "campaigns",
+    title=_("Campaigns: cost and return"),
+    section="sources",
+    drill=_lead_drill("campaign"),
+)
 def campaigns(scope: Scope) -> Table:
     known = {c.pk: c for c in Campaign.objects.all()}
     table = Table(
@@ -193,7 +203,7 @@ def _rep_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     return Deal.objects.none()
 
 
-@figure("reps", section="reps", drill=_rep_drill)
+@figure("reps", title=_("Reps"), section="reps", drill=_rep_drill)
 def reps(scope: Scope) -> Table:
     closed = Q(closed_at__gte=scope.since, closed_at__lt=scope.until)
     won = closed & Q(stage__is_won=True)
