@@ -45,6 +45,8 @@
         }),
       },
       options: {
+        // Numbers on the axes and in tooltips as the page's language writes them.
+        locale: document.documentElement.lang || undefined,
         indexAxis: funnel ? "y" : "x",
         responsive: true,
         maintainAspectRatio: false,
