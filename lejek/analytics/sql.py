@@ -85,7 +85,7 @@ def days_sql(later: str, earlier: str) -> str:
     """SQL for the days (with the fraction) from column `earlier` to column `later`: `Days`
     for hand-built SQL."""
     if connection.vendor == "postgresql":
-        return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
+        return f"(EXTRACT(EPOCH FROM ({later} - {earlier}))::float8 / 86400)"
     return f"(julianday({later}) - julianday({earlier}))"
 
 
@@ -112,7 +112,8 @@ class Days(Func):
         return self.as_sql(
             compiler,
             connection,
-            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)",
+            # As float8: EXTRACT gives numeric, which sorts (for medians) several times slower.
+            template="(EXTRACT(EPOCH FROM (%(expressions)s))::float8 / 86400)",
             arg_joiner=" - ",
             **extra,
         )

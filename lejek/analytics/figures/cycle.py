@@ -177,7 +177,7 @@ def time_in_stage(scope: Scope) -> Table:
     stays = _stays(scope, [stage.pk for stage in stages])
     per_stage = {
         row["from_stage"]: row
-        for row in stays.values("from_stage").annotate(n=Count("pk"), mean=Avg("days"))
+        for row in stays.values("from_stage").annotate(n=Count("*"), mean=Avg("days"))
     }
     for stage in stages:
         row = per_stage.get(stage.pk, {"n": 0, "mean": None})

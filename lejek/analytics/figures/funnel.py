@@ -112,8 +112,10 @@ def _lead_reached(scope: Scope) -> dict[int, int]:
     from), so one pass over the cohort's leads, without their history."""
     rank = {step.value: i for i, step in enumerate(LEAD_STEPS)}
     pairs = cohort_leads(scope).order_by().values_list("status", "furthest_status")
+    # COUNT(*), not COUNT(id): PostgreSQL then answers from the index alone (here and in the
+    # other single-table counts of the figures).
     reached: dict[int, int] = {}
-    for status, furthest, n in pairs.annotate(n=Count("pk")):  # at most 6 x 6 rows
+    for status, furthest, n in pairs.annotate(n=Count("*")):  # at most 6 x 6 rows
         top = max(rank.get(status, 0), rank.get(furthest, 0))
         reached[top] = reached.get(top, 0) + n
     return reached
@@ -167,7 +169,7 @@ def _lead_drill(scope: Scope, row: str, column: str) -> QuerySet[Lead]:
 )
 def lead_funnel(scope: Scope) -> Table:
     """Leads created in the period, by the furthest lifecycle step they reached."""
-    now = dict(cohort_leads(scope).order_by().values_list("status").annotate(n=Count("pk")))
+    now = dict(cohort_leads(scope).order_by().values_list("status").annotate(n=Count("*")))
     table = _steps_table(
         key="lead_funnel",
         title=_("Lead funnel (leads created in the period)"),
@@ -218,7 +220,7 @@ def deal_funnel(scope: Scope) -> Table:
         return Table(key="deal_funnel", title=title, columns=[Column("step", _("Step"), "text")])
     stages = funnel_stages(pipeline)
     deals = cohort_deals(scope, pipeline)
-    now = dict(deals.order_by().values_list("stage").annotate(n=Count("pk")))
+    now = dict(deals.order_by().values_list("stage").annotate(n=Count("*")))
     table = _steps_table(
         key="deal_funnel",
         title=title,
@@ -305,7 +307,7 @@ def deal_transitions(scope: Scope) -> Table:
         _moves_in_period(scope, pipeline)
         .order_by()
         .values_list("from_stage", "to_stage")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     )
     per_stage = {stage.pk: {"forward": 0, "backward": 0, "lost": 0} for stage in stages}
     for from_id, to_id, n in counts:  # one row per (from, to) pair: a handful, not per deal
@@ -366,7 +368,7 @@ def _entries_per_bucket(scope: Scope, statuses: list) -> list[tuple[int, str, in
         changes.filter(changed_at__gte=start, changed_at__lt=end)
         .filter(Q(previous_entry_at__isnull=True) | Q(previous_entry_at__lt=start))
         .values_list("to_status")
-        .annotate(bucket=Value(i), n=Count("pk"))
+        .annotate(bucket=Value(i), n=Count("*"))
         .values_list("bucket", "to_status", "n")
         for i, (start, end) in enumerate(itertools.pairwise(edges))
     ]

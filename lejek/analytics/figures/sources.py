@@ -61,7 +61,7 @@ def _cohort_by(scope: Scope, group: str, *, set_only: bool = False) -> list[dict
         won = won.filter(**{f"lead__{group}__isnull": False})
     rows = {
         row[group]: {group: row[group], "leads": row["leads"], "won": 0, "revenue": None}
-        for row in leads.values(group).annotate(leads=Count("pk"))
+        for row in leads.values(group).annotate(leads=Count("*"))
     }
     won = scope.only_deals(scope.only_leads(won, "lead"), "pk")
     per_group = (
@@ -229,7 +229,7 @@ def reps(scope: Scope) -> Table:
         )
         .order_by()
         .values_list("author")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     )
     people = User.objects.in_bulk(list(rows))
     table = Table(
