@@ -132,12 +132,17 @@ def test_a_lead_back_in_a_status_within_the_same_week_counts_once_there(admin):
 def test_relink_repairs_every_lead_when_asked_for_all(admin):
     leads = lead_history(admin, count=20, seed=3)
     right = {lead.pk: entries(lead) for lead in leads}
+    furthest = dict(Lead.objects.values_list("pk", "furthest_status"))
     LeadStatusChange.objects.update(previous_entry_at=None)
+    Lead.objects.update(furthest_status="")
 
     status_history.relink()
 
     assert {lead.pk: entries(lead) for lead in leads} == right
+    assert dict(Lead.objects.values_list("pk", "furthest_status")) == furthest
     assert any(previous for rows in right.values() for _status, previous in rows)
+    assert any(furthest.values())
+    assert_status_summaries_match_histories()
 
 
 def test_merging_leads_relinks_the_survivors_history_and_undo_relinks_both(admin):

@@ -37,6 +37,7 @@ from lejek.contacts.models import Company, Contact
 from lejek.demo import vocabulary as words
 from lejek.demo.data import has_data, reset_data
 from lejek.leads.models import Campaign, Lead, LeadStatusChange, Source
+from lejek.leads.status_history import furthest_to_keep
 from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange
 from lejek.scoring.models import LeadScore
 from lejek.users.models import Role, Team, User
@@ -498,13 +499,11 @@ class Generator:
             changes.append((next(next_change), lead_id, previous, to_status, at(when), actor))
         low, high = SCORES[status]
         score = low + int((random_() + random_()) / 2 * (high - low + 1))
-        reason = furthest = ""
+        reason = ""
         if status == DISQUALIFIED:
             reason = words.DISQUALIFY_REASONS[int(random_() * len(words.DISQUALIFY_REASONS))]
-            # Paths only go forward, so the step before disqualification is the furthest
-            # (kept unless it is New, where every lead has been); no status is entered
-            # twice, so no change has a previous entry.
-            furthest = history[-2][0] if history[-2][0] != NEW else ""
+        # No status is entered twice, so no change has a previous entry.
+        furthest = furthest_to_keep([step for step, _when in history], status)
         description = ""
         if random_() < 0.2:
             text = words.LEAD_DESCRIPTIONS[int(random_() * len(words.LEAD_DESCRIPTIONS))]

@@ -66,6 +66,7 @@ from lejek.leads.models import (
     Source,
 )
 from lejek.leads.services import campaign_create, source_create
+from lejek.leads.status_history import furthest_to_keep
 from lejek.leads.webforms import webform_create
 from lejek.pipeline.models import Deal, Stage, StageChange
 from lejek.pipeline.services import pipeline_create, stage_update
@@ -474,13 +475,12 @@ class DemoBuilder:
         order = [Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.MQL, Lead.Status.SQL]
         if lead.status == Lead.Status.DISQUALIFIED:
             path = [Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.DISQUALIFIED]
-            # How far it got (status_history): no path enters a status twice, so no change
-            # has a previous entry.
-            lead.furthest_status = Lead.Status.CONTACTED
         elif lead.status == Lead.Status.CONVERTED:
             path = [*order, Lead.Status.CONVERTED]
         else:
             path = order[: order.index(lead.status) + 1]
+        # How far it got; no path enters a status twice, so no change has a previous entry.
+        lead.furthest_status = furthest_to_keep(path, lead.status)
         span = lead.updated_at - lead.created_at
         for i, status in enumerate(path):
             when = lead.created_at + span * (i / max(len(path) - 1, 1))

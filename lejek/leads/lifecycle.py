@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from lejek.leads import handoff, status_history
-from lejek.leads.models import LEAD_STEPS, Lead, LeadStatusChange
+from lejek.leads.models import Lead, LeadStatusChange
 from lejek.users.models import Role
 
 S = Lead.Status
@@ -134,17 +134,10 @@ def status_changed(*, actor, lead: Lead, before: str) -> LeadStatusChange:
     return change
 
 
-def _step(status: str) -> int:
-    return LEAD_STEPS.index(status) if status in LEAD_STEPS else -1
-
-
 def _remember_furthest(lead: Lead, before: str) -> None:
-    """Keep `furthest_status` as the furthest step the lead has been in when that is further
-    than its new status, else blank: an UPDATE only on a move back or out, or forward past
-    the step it kept."""
-    furthest = max(_step(before), _step(lead.furthest_status))
-    # Every lead has been New: that needs no remembering.
-    keep = LEAD_STEPS[furthest] if furthest > max(_step(lead.status), 0) else ""
+    """Keep `furthest_status` (see status_history.furthest_to_keep) as the lead leaves
+    `before`: an UPDATE only on a move back or out, or forward past the step it kept."""
+    keep = status_history.furthest_to_keep([before, lead.furthest_status], lead.status)
     if keep != lead.furthest_status:
         Lead.objects.filter(pk=lead.pk).update(furthest_status=keep)
         lead.furthest_status = keep

@@ -22,6 +22,16 @@ from django.db import connection
 from lejek.leads.models import LEAD_STEPS, Lead, LeadStatusChange
 
 CHUNK = 500
+# A status's place in the lifecycle (-1 or absent: not a step).
+STEP = {step.value: rank for rank, step in enumerate(LEAD_STEPS)}
+
+
+def furthest_to_keep(been: Iterable[str], status: str) -> str:
+    """What `Lead.furthest_status` holds for a lead that has been in the statuses `been` and
+    is in `status` now: the furthest step of them when it is further than `status` and than
+    New (where every lead has been), else blank. `relink` says the same in SQL."""
+    furthest = max([STEP.get(value, -1) for value in been], default=-1)
+    return LEAD_STEPS[furthest].value if furthest > STEP.get(status, 0) else ""
 
 
 def previous_entry(*, lead_id: int, status: str) -> datetime.datetime | None:
@@ -40,8 +50,8 @@ def relink(lead_ids: Iterable[int] | None = None) -> None:
     from the statuses it has been in and its status now. In SQL, no rows through Python."""
     quote = connection.ops.quote_name
     changes, leads = quote(LeadStatusChange._meta.db_table), quote(Lead._meta.db_table)
-    ranks = " ".join(f"WHEN '{step.value}' THEN {rank}" for rank, step in enumerate(LEAD_STEPS))
-    steps = ", ".join(f"'{step.value}'" for step in LEAD_STEPS)
+    ranks = " ".join(f"WHEN '{step}' THEN {rank}" for step, rank in STEP.items())
+    steps = ", ".join(f"'{step}'" for step in STEP)
     entries = f"""
         UPDATE {changes} SET previous_entry_at = ordered.previous
         FROM (
