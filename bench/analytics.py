@@ -25,7 +25,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,7 @@ from django.db import connection  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.server import ROOT, free_port, start_gunicorn, stop  # noqa: E402
 from lejek.analytics.figures import FIGURES  # noqa: E402
 from lejek.analytics.figures.forecast import AHEAD, BEHIND, add_months  # noqa: E402
 from lejek.analytics.figures.funnel import LEAD_STEPS, funnel_pipeline, funnel_stages  # noqa: E402
@@ -413,12 +413,6 @@ PAGE_WORKERS = 4  # gunicorn workers, as the README runs it
 BROWSER_CONNECTIONS = 6  # what a browser opens to one host
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def session_cookie(user: User) -> str:
     """A signed-in session for `user`, made directly (no password needed)."""
     store = import_module(settings.SESSION_ENGINE).SessionStore()
@@ -449,34 +443,15 @@ def page_load(user: User) -> tuple[float, float, int]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "STATIC_ROOT": str(static),  # DEBUG off serves collected, hashed static files
     }
-    root = Path(__file__).parent.parent
     subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=root, env=env
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env
     ).check_returncode()
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "lejek.wsgi:application",
-        "--workers",
-        str(PAGE_WORKERS),
-        "--timeout",
-        "120",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, cwd=root, env=env)
+    server = start_gunicorn(port, workers=PAGE_WORKERS, env=env)
     base = f"http://127.0.0.1:{port}"
     cookie = session_cookie(user)
     try:
-        for _attempt in range(150):
-            try:
-                fetch(f"{base}/login/", "")
-                break
-            except OSError:
-                time.sleep(0.2)
         url = f"{base}{reverse('analytics-dashboard')}"
-        fetch(url, cookie)  # every worker's first request pays for imports: not measured
+        fetch(url, cookie)  # a first request loads templates and URLs: not measured
         runs = []
         for _run in range(RUNS):
             started = time.perf_counter()
@@ -488,8 +463,7 @@ def page_load(user: User) -> tuple[float, float, int]:
             runs.append((shell_at, time.perf_counter() - started, len(cards)))
         return min(runs, key=lambda run: run[1])
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
         shutil.rmtree(static, ignore_errors=True)
 
 

@@ -27,7 +27,6 @@ import http.client
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -59,6 +58,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.server import ROOT, free_port, start_gunicorn, stop  # noqa: E402
 from lejek.leads.assignment import rule_create  # noqa: E402
 from lejek.leads.capture import BATCH, submissions_process  # noqa: E402
 from lejek.leads.models import Consent, FormSubmission, Lead, WebForm  # noqa: E402
@@ -67,7 +67,6 @@ from lejek.users.models import Role  # noqa: E402
 from lejek.users.services import team_create, user_create  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def prepare() -> WebForm:
@@ -96,35 +95,6 @@ def prepare() -> WebForm:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(port: int) -> subprocess.Popen:
-    command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "lejek.wsgi:application",
-        "--workers",
-        "2",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV})
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not start")
-
-
 def start_worker() -> subprocess.Popen:
     """`lejek worker` as production runs it (its default 1 s poll when the queue is empty)."""
     command = [
@@ -139,15 +109,6 @@ def start_worker() -> subprocess.Popen:
         "0",
     ]
     return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV})
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def body(n: int) -> bytes:
@@ -359,7 +320,7 @@ def main() -> None:
     load_before = os.getloadavg()
     path = f"/f/{form.key}/"
     port = free_port()
-    server = start_server(port)
+    server = start_gunicorn(port, workers=2, env={**os.environ, **SERVER_ENV})
     results = []
     first = 1_000
     try:
