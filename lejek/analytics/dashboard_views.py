@@ -174,7 +174,7 @@ def export_links(key: str, scope: Scope) -> dict[str, str]:
 
 def card_for(figure: Figure, table: Table | None, scope: Scope) -> Card:
     if table is None:
-        return Card(key=figure.key, title=_figure_title(figure), failed=True)
+        return Card(key=figure.key, title=str(figure.title), failed=True)
     return Card(
         key=figure.key,
         title=str(table.title),
@@ -199,12 +199,7 @@ def card_url(key: str, scope: Scope) -> str:
 
 
 def placeholder_for(figure: Figure, scope: Scope) -> Card:
-    return Card(key=figure.key, title=_figure_title(figure), load_url=card_url(figure.key, scope))
-
-
-def _figure_title(figure: Figure) -> str:
-    """A failed or pending figure has no table to take its title from: its registered one."""
-    return str(figure.title)
+    return Card(key=figure.key, title=str(figure.title), load_url=card_url(figure.key, scope))
 
 
 def tiles_for(table: Table) -> list[Tile]:
@@ -309,16 +304,22 @@ def _placeholders(scope: Scope) -> dict[str, Any]:
 def _computed_figures(scope: Scope) -> dict[str, Any]:
     """Every figure computed in this request, one after another (the page without JavaScript)."""
     cards: dict[str, Card] = {}
-    tiles: list[Tile] = []
-    headline_failed = False
+    headline: dict[str, Any] = {"tiles": [], "headline_failed": False}
     for figure in FIGURES.values():
         table = compute_figure(figure, scope)
         if figure.key == HEADLINE:
-            headline_failed = table is None
-            tiles = tiles_for(table) if table is not None else []
-            continue
-        cards[figure.key] = card_for(figure, table, scope)
-    return {"tiles": tiles, "headline_failed": headline_failed, "sections": sections_for(cards)}
+            headline = _headline(table)
+        else:
+            cards[figure.key] = card_for(figure, table, scope)
+    return headline | {"sections": sections_for(cards)}
+
+
+def _headline(table: Table | None) -> dict[str, Any]:
+    """The tiles partial's context: the headline figure's tiles, or that it failed."""
+    return {
+        "tiles": tiles_for(table) if table is not None else [],
+        "headline_failed": table is None,
+    }
 
 
 @login_required
@@ -329,14 +330,7 @@ def card(request: HttpRequest, key: str) -> HttpResponse:
     scope, _form = scope_from(request.GET, request.user)
     table = compute_figure(figure, scope)
     if key == HEADLINE:
-        return render(
-            request,
-            "analytics/dashboard.html#tiles",
-            {
-                "tiles": tiles_for(table) if table is not None else [],
-                "headline_failed": table is None,
-            },
-        )
+        return render(request, "analytics/dashboard.html#tiles", _headline(table))
     return render(
         request, "analytics/dashboard.html#card", {"card": card_for(figure, table, scope)}
     )
@@ -389,7 +383,7 @@ def drill(request: HttpRequest, key: str) -> HttpResponse:
     scope, form = scope_from(request.GET, request.user)
     row, column = request.GET.get("row", ""), request.GET.get("col", "")
     table = compute_figure(figure, scope)
-    title = str(table.title) if table is not None else _figure_title(figure)
+    title = str(table.title) if table is not None else str(figure.title)
     row_label, column_label = _drilled_cell(table, row, column) if table else (row, column)
     failed = False
     try:

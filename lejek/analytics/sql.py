@@ -46,20 +46,6 @@ def furthest_step_counts(
         return {int(top): count for top, count in cursor.fetchall()}
 
 
-def distinct_counts(rows: QuerySet, groups: Sequence[str], of: str) -> list[tuple]:
-    """COUNT(DISTINCT `of`) per combination of `groups` (annotations or fields of `rows`):
-    [(*group values, count)]. The distinct triples are found first and then counted, which
-    costs one sort instead of one per group and distinct count."""
-    pairs = rows.order_by().values(*groups, of).distinct()
-    sql, params = pairs.query.sql_with_params()
-    quote = connection.ops.quote_name
-    names = ", ".join(f"t.{quote(name)}" for name in groups)
-    outer = f"SELECT {names}, COUNT(*) FROM ({sql}) t GROUP BY {names}"
-    with connection.cursor() as cursor:
-        cursor.execute(outer, params)
-        return cursor.fetchall()
-
-
 def outcomes_per_stage(changes: QuerySet) -> dict[int, tuple[int, int]]:
     """Per stage: how many deals that were ever in it (a stage change into it among
     `changes`) are now won, and how many lost: {stage id: (won, lost)}.

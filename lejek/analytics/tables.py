@@ -31,10 +31,12 @@ class Chart:
     stacked: bool = False
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Table:
     key: str
-    title: str
+    # Blank: the title the figure is registered with (see figures.figure); a figure sets its
+    # own only when it says more (a chosen field's name).
+    title: str = ""
     columns: list[Column]
     rows: list[dict[str, Any]] = field(default_factory=list)
     # Per row, links from a column to the records behind its number: {row index: {key: url}}.

@@ -8,6 +8,7 @@ this package imports them all.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,8 +26,8 @@ Drill = Callable[[Scope, str, str], QuerySet]
 @dataclass(frozen=True)
 class Figure:
     key: str
-    # What the figure is called while it loads or when it failed; the table it computes
-    # carries its own title (the same words, or more: a pipeline's name, a field's).
+    # What the figure is called: on its table (unless the table names itself more exactly),
+    # and on its card while it loads or when it failed.
     title: Promise
     section: str
     compute: Compute
@@ -38,11 +39,18 @@ SECTIONS = ("funnel", "revenue", "cycle", "forecast", "customers", "sources", "r
 
 
 def figure(key: str, *, title: Promise, section: str, drill: Drill | None = None):
-    """Register `compute` under `key` in a dashboard section."""
+    """Register `compute` under `key` in a dashboard section; its table takes `title` unless
+    it sets one of its own."""
 
     def register(compute: Compute) -> Compute:
-        FIGURES[key] = Figure(key=key, title=title, section=section, compute=compute, drill=drill)
-        return compute
+        @functools.wraps(compute)
+        def titled(scope: Scope) -> Table:
+            table = compute(scope)
+            table.title = table.title or title
+            return table
+
+        FIGURES[key] = Figure(key=key, title=title, section=section, compute=titled, drill=drill)
+        return titled
 
     return register
 

@@ -134,7 +134,6 @@ def clv_summary(scope: Scope) -> Table:
     figures = overall(scope)
     table = Table(
         key="clv_summary",
-        title=_("Customer lifetime value"),
         columns=[Column("metric", _("Figure"), "text"), Column("value", _("Value"), "number")],
     )
     table.rows = [
@@ -147,7 +146,7 @@ def clv_summary(scope: Scope) -> Table:
     return table
 
 
-def _clv_frame(key: str, title) -> Table:
+def _clv_frame(key: str, title: str = "") -> Table:
     return Table(
         key=key,
         title=title,
@@ -163,7 +162,7 @@ def _clv_frame(key: str, title) -> Table:
 
 
 def _clv_table(
-    scope: Scope, key: str, title, group: str | Expression, names: dict | None = None
+    scope: Scope, key: str, group: str | Expression, names: dict | None = None, title: str = ""
 ) -> Table:
     """CLV per group; `names` turns group ids into names, else the value is its own name."""
     lifespan = overall(scope)["lifespan"]
@@ -190,15 +189,13 @@ def _clv_table(
 @figure("clv_by_source", title=_("Customer value by source"), section="customers")
 def clv_by_source(scope: Scope) -> Table:
     names = dict(Source.objects.values_list("pk", "name"))
-    return _clv_table(scope, "clv_by_source", _("Customer value by source"), "source", names)
+    return _clv_table(scope, "clv_by_source", "source", names)
 
 
 @figure("clv_by_campaign", title=_("Customer value by campaign"), section="customers")
 def clv_by_campaign(scope: Scope) -> Table:
     names = dict(Campaign.objects.values_list("pk", "name"))
-    return _clv_table(
-        scope, "clv_by_campaign", _("Customer value by campaign"), "lead__campaign", names
-    )
+    return _clv_table(scope, "clv_by_campaign", "lead__campaign", names)
 
 
 # Where a deal's segment is read, in order (a relation's custom values are joined).
@@ -214,16 +211,15 @@ def segment_of(key: str) -> Expression:
 @figure("clv_by_segment", title=_("Customer value by segment"), section="customers")
 def clv_by_segment(scope: Scope) -> Table:
     """Customer value per value of the custom field chosen under "Customer value by"."""
-    title = _("Customer value by segment")
     if scope.split is None:
-        table = _clv_frame("clv_by_segment", title)
+        table = _clv_frame("clv_by_segment")
         table.notes.append(
             _("Pick a custom field under “Customer value by” to compare its segments.")
         )
         return table
     label = dict(split_choices()).get(scope.split, scope.split)
     title = _("Customer value by %(field)s") % {"field": label}
-    return _clv_table(scope, "clv_by_segment", title, segment_of(scope.split))
+    return _clv_table(scope, "clv_by_segment", segment_of(scope.split), title=title)
 
 
 def _customer_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
@@ -255,7 +251,6 @@ def top_customers(scope: Scope) -> Table:
     )
     table = Table(
         key="top_customers",
-        title=_("Top customers by revenue to date"),
         columns=[
             Column("customer", _("Customer"), "text"),
             Column("purchases", _("Purchases")),

@@ -84,7 +84,6 @@ def cycle_length(scope: Scope) -> Table:
     means = won.aggregate(n=Count("pk"), created=Avg("from_created"), contact=Avg("from_contact"))
     table = Table(
         key="cycle_length",
-        title=_("Sales cycle of deals won in the period"),
         columns=[
             Column("measure", _("Measured from"), "text"),
             Column("deals", _("Deals")),
@@ -121,7 +120,6 @@ def cycle_distribution(scope: Scope) -> Table:
     )
     table = Table(
         key="cycle_distribution",
-        title=_("How long winning took"),
         columns=[Column("range", _("Days to win"), "text"), Column("deals", _("Deals"))],
         chart=Chart("bar", "range", ("deals",)),
     )
@@ -162,7 +160,6 @@ def time_in_stage(scope: Scope) -> Table:
     pipeline = funnel_pipeline(scope)
     table = Table(
         key="time_in_stage",
-        title=_("Time spent in each stage"),
         columns=[
             Column("stage", _("Stage"), "text"),
             Column("stays", _("Stays ended")),

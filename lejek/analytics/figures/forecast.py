@@ -144,7 +144,6 @@ def forecast(scope: Scope) -> Table:
     won = {past[index]: amount for index, amount in won.items()}
     table = Table(
         key="forecast",
-        title=_("Forecast by month of expected close, and what was won"),
         columns=[
             Column("month", _("Month"), "month"),
             Column("deals", _("Open deals")),

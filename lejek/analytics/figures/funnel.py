@@ -14,6 +14,7 @@ Definitions (docs/metrics.md explains them with examples):
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 from django.db.models import Count, Q, QuerySet, Value
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,7 @@ from lejek.analytics.scope import Scope, midnight
 from lejek.analytics.sql import furthest_step_counts
 from lejek.analytics.tables import Chart, Column, Table, period_kind
 from lejek.leads.models import LEAD_STEPS, Lead
+from lejek.leads.status_history import STEP
 from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange
 
 
@@ -53,7 +55,6 @@ def funnel_stages(pipeline: Pipeline) -> list[Stage]:
 def _steps_table(
     *,
     key: str,
-    title,
     scope: Scope,
     labels: list[str],
     row_keys: list[str],
@@ -66,7 +67,6 @@ def _steps_table(
     reached = [sum(n for top, n in reached_counts.items() if top >= i) for i in range(steps)]
     table = Table(
         key=key,
-        title=title,
         columns=[
             Column("step", _("Step"), "text"),
             Column("now", _("There now")),
@@ -106,19 +106,21 @@ def _steps_table(
 # Leads ----------------------------------------------------------------------------------------
 
 
-def _lead_reached(scope: Scope) -> dict[int, int]:
-    """{step rank: leads of the cohort that got furthest to it}: the further of each lead's
-    status and its `furthest_status` (a lead keeps the step it was sent back or disqualified
-    from), so one pass over the cohort's leads, without their history."""
-    rank = {step.value: i for i, step in enumerate(LEAD_STEPS)}
+def _lead_steps(scope: Scope) -> tuple[Counter, dict[int, int]]:
+    """The cohort's leads by status now, and {step rank: leads that got furthest to it}, from
+    one grouped count: a lead got as far as the further of its status and its
+    `furthest_status` (the step it was sent back or disqualified from), so its history is
+    not read."""
     pairs = cohort_leads(scope).order_by().values_list("status", "furthest_status")
+    now: Counter = Counter()
+    reached: dict[int, int] = {}
     # COUNT(*), not COUNT(id): PostgreSQL then answers from the index alone (here and in the
     # other single-table counts of the figures).
-    reached: dict[int, int] = {}
     for status, furthest, n in pairs.annotate(n=Count("*")):  # at most 6 x 6 rows
-        top = max(rank.get(status, 0), rank.get(furthest, 0))
+        now[status] += n
+        top = max(STEP.get(status, 0), STEP.get(furthest, 0))
         reached[top] = reached.get(top, 0) + n
-    return reached
+    return now, reached
 
 
 def _steps_drill(
@@ -169,17 +171,16 @@ def _lead_drill(scope: Scope, row: str, column: str) -> QuerySet[Lead]:
 )
 def lead_funnel(scope: Scope) -> Table:
     """Leads created in the period, by the furthest lifecycle step they reached."""
-    now = dict(cohort_leads(scope).order_by().values_list("status").annotate(n=Count("*")))
+    now, reached = _lead_steps(scope)
     table = _steps_table(
         key="lead_funnel",
-        title=_("Lead funnel (leads created in the period)"),
         scope=scope,
         labels=[str(step.label) for step in LEAD_STEPS],
         row_keys=[step.value for step in LEAD_STEPS],
-        now=[now.get(step.value, 0) for step in LEAD_STEPS],
-        reached_counts=_lead_reached(scope),
+        now=[now[step.value] for step in LEAD_STEPS],
+        reached_counts=reached,
     )
-    disqualified = now.get(Lead.Status.DISQUALIFIED, 0)
+    disqualified = now[Lead.Status.DISQUALIFIED]
     if disqualified:
         table.notes.append(
             _("%(n)s of these leads are disqualified; each counts up to the step it reached.")
@@ -215,15 +216,13 @@ def _deal_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
 def deal_funnel(scope: Scope) -> Table:
     """Deals created in the period, by the furthest stage of the pipeline they reached."""
     pipeline = funnel_pipeline(scope)
-    title = _("Deal funnel (deals created in the period)")
     if pipeline is None:
-        return Table(key="deal_funnel", title=title, columns=[Column("step", _("Step"), "text")])
+        return Table(key="deal_funnel", columns=[Column("step", _("Step"), "text")])
     stages = funnel_stages(pipeline)
     deals = cohort_deals(scope, pipeline)
     now = dict(deals.order_by().values_list("stage").annotate(n=Count("*")))
     table = _steps_table(
         key="deal_funnel",
-        title=title,
         scope=scope,
         labels=[stage.name for stage in stages],
         row_keys=[str(stage.pk) for stage in stages],
@@ -288,7 +287,6 @@ def deal_transitions(scope: Scope) -> Table:
     pipeline = funnel_pipeline(scope)
     table = Table(
         key="deal_transitions",
-        title=_("Moves out of each stage in the period"),
         columns=[
             Column("step", _("Stage"), "text"),
             Column("forward", _("Forward")),
@@ -344,7 +342,6 @@ def lead_statuses_over_time(scope: Scope) -> Table:
         grid.setdefault(bucket, {})[status] = n
     table = Table(
         key="lead_statuses_over_time",
-        title=_("Leads entering each status"),
         columns=[
             Column("period", _("Period"), period_kind(scope)),
             *[Column(status.value, status.label) for status in statuses],

@@ -53,7 +53,6 @@ def headline(scope: Scope) -> Table:
     now, before = _numbers(scope), _numbers(scope.previous())
     table = Table(
         key="headline",
-        title=_("This period against the one before"),
         columns=[
             Column("metric", _("Figure"), "text"),
             Column("value", _("Now"), "number"),

@@ -68,7 +68,6 @@ def win_rate(scope: Scope) -> Table:
     )
     table = Table(
         key="win_rate",
-        title=_("Wins and losses in the period"),
         columns=[Column("metric", _("Figure"), "text"), Column("value", _("Value"), "number")],
     )
     rows = [
@@ -103,7 +102,6 @@ def lost_reasons(scope: Scope) -> Table:
     everything = sum(row["n"] for row in rows)
     table = Table(
         key="lost_reasons",
-        title=_("Lost reasons"),
         columns=[
             Column("reason", _("Reason"), "text"),
             Column("deals", _("Deals")),
@@ -144,7 +142,6 @@ def pipeline_value(scope: Scope) -> Table:
     pipeline = funnel_pipeline(scope)
     table = Table(
         key="pipeline_value",
-        title=_("Open pipeline per stage (now)"),
         columns=[
             Column("stage", _("Stage"), "text"),
             Column("deals", _("Open deals")),
@@ -206,7 +203,6 @@ def won_per_period(scope: Scope) -> Table:
     }
     table = Table(
         key="won_per_period",
-        title=_("Won per period"),
         columns=[
             Column("period", _("Period"), period_kind(scope)),
             Column("deals", _("Deals won")),

@@ -99,7 +99,6 @@ def sources(scope: Scope) -> Table:
     names = dict(Source.objects.values_list("pk", "name"))
     table = Table(
         key="sources",
-        title=_("Sources: leads created in the period and what they became"),
         columns=[
             Column("name", _("Source"), "text"),
             Column("leads", _("Leads")),
@@ -137,7 +136,6 @@ def campaigns(scope: Scope) -> Table:
     known = {c.pk: c for c in Campaign.objects.all()}
     table = Table(
         key="campaigns",
-        title=_("Campaigns: cost and return"),
         columns=[
             Column("name", _("Campaign"), "text"),
             Column("leads", _("Leads")),
@@ -234,7 +232,6 @@ def reps(scope: Scope) -> Table:
     people = User.objects.in_bulk(list(rows))
     table = Table(
         key="reps",
-        title=_("Reps"),
         columns=[
             Column("rep", _("Rep"), "text"),
             Column("open", _("Open deals")),
