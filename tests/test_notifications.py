@@ -8,13 +8,14 @@ import socket
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from lejek.activities.models import Comment
 from lejek.users.models import Notification
-from lejek.users.services import notify
+from lejek.users.services import Notice, notify, notify_many
 from tests.factories import make_deal, make_lead
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -225,3 +226,31 @@ def test_no_email_when_the_recipient_turned_them_off(smtp_inbox, rep, manager):
     comment(signed_in(rep), make_lead(rep), "@max quiet please")
     assert Notification.objects.filter(recipient=manager).count() == 1
     assert smtp_inbox.messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notify_many_tells_everyone_but_the_actor_and_the_inactive_in_one_insert(
+    smtp_inbox, rep, manager, teammate, other_rep, django_assert_max_num_queries
+):
+    teammate.email_notifications = False
+    teammate.save(update_fields=["email_notifications"])
+    other_rep.is_active = False
+    other_rep.save(update_fields=["is_active"])
+    notices = [
+        Notice(recipient=manager, actor=rep, kind="mention", text="x" * 400, url="/leads/1/"),
+        Notice(recipient=teammate, actor=rep, kind="mention", text="for the teammate"),
+        Notice(recipient=rep, actor=rep, kind="mention", text="to myself"),
+        Notice(recipient=other_rep, actor=None, kind="mention", text="to the inactive"),
+    ]
+    with transaction.atomic(), django_assert_max_num_queries(1):
+        sent = notify_many(notices)  # the e-mails go after the commit
+
+    assert [n.recipient for n in sent] == [manager, teammate]
+    assert len(sent[0].text) == 300
+    assert set(Notification.objects.values_list("recipient", flat=True)) == {
+        manager.pk,
+        teammate.pk,
+    }
+    assert [recipients for recipients, _message in smtp_inbox.messages] == [["max@example.com"]]
+    assert Notification.objects.get(recipient=manager).emailed_at is not None
+    assert Notification.objects.get(recipient=teammate).emailed_at is None

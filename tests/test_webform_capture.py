@@ -4,11 +4,9 @@ worker makes the lead, marks the row, and never loses or doubles one."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -178,40 +176,3 @@ def test_the_task_is_enqueued_once_the_row_is_committed(marketer, north, setting
     assert row.status == FormSubmission.Status.PROCESSED
     assert row.lead == Lead.objects.get()
     assert Consent.objects.get().lead == row.lead
-
-
-@pytest.mark.django_db(transaction=True)
-def test_several_workers_at_once_make_each_lead_exactly_once(marketer, north):
-    form = make_form(marketer, team=north)
-    client = Client()
-    for n in range(30):
-        # Every third one is a repeat of the same person, to race dedup too.
-        email = "same@przyklad.pl" if n % 3 == 0 else f"p{n}@przyklad.pl"
-        assert send(client, form, f"k{n}", email=email).status_code == 202
-    errors: list[BaseException] = []
-    runs: list = []
-
-    def worker() -> None:
-        try:
-            runs.append(submissions_process())
-        except BaseException as exc:  # reported by the test, not lost in the thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    if connection.vendor == "postgresql":
-        threads = [threading.Thread(target=worker) for _ in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    else:
-        # SQLite writes one transaction at a time: the workers take turns.
-        for _ in range(3):
-            worker()
-    assert not errors
-    assert sum(run.total for run in runs) == 30
-    assert sum(run.created for run in runs) == 21
-    assert Lead.objects.count() == 21
-    assert FormSubmission.objects.filter(status="processed", attempts=1).count() == 30
-    assert Event.objects.filter(verb="lead.repeated").count() == 9

@@ -44,7 +44,7 @@ from lejek.imports.values import parse_int
 from lejek.leads.assignment_batch import BatchAssigner
 from lejek.leads.models import Lead, LeadStatusChange
 from lejek.leads.services import LEAD_FIELDS, REPEAT_KEEPS
-from lejek.users.services import notify
+from lejek.users.services import Notice, notify_many
 
 TEXT_FIELDS = (
     "first_name",
@@ -342,6 +342,7 @@ class LeadImporter(Importer):
         from lejek.users.models import User
 
         # One notification per rep for the whole import, not one per lead.
+        notices = []
         for rep in User.objects.filter(pk__in=list(self.assigner.per_rep)):
             count = self.assigner.per_rep[rep.pk]
             with translation.override(rep.language):
@@ -350,4 +351,5 @@ class LeadImporter(Importer):
                     "%(n)s new leads for you from the import “%(file)s”",
                     count,
                 ) % {"n": count, "file": self.job.original_name}
-            notify(recipient=rep, actor=self.actor, kind="lead.assigned", text=text)
+            notices.append(Notice(recipient=rep, actor=self.actor, kind="lead.assigned", text=text))
+        notify_many(notices)

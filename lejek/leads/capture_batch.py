@@ -46,7 +46,7 @@ from lejek.leads.models import (
 )
 from lejek.leads.services import LEAD_FIELDS, LEAD_KEYS, known_links_many, lead_create
 from lejek.leads.webforms import IDENTITY_FIELDS
-from lejek.users.models import Notification
+from lejek.users.services import Notice, notify_many
 
 log = logging.getLogger(__name__)
 
@@ -369,33 +369,23 @@ class SubmissionBatch:
         )
 
     def _notify(self, built: list[_Item]) -> None:
-        """users.services.notify for each lead a rep was given, in one INSERT; their e-mails
-        sent by one task for the batch (tasks.email_notifications)."""
-        notifications, to_mail = [], []
+        """Tell each rep given a lead, all in one notify_many."""
+        notices = []
         for item in built:
             rep = item.routing.rep if item.routing is not None else None
-            if rep is None or not rep.is_active:
+            if rep is None:
                 continue
             with translation.override(rep.language):
                 text = new_lead_text(item.lead, item.routing.rule, rep)
-            notification = _new(
-                Notification,
-                recipient_id=rep.pk,
-                actor_id=None,
-                kind="lead.assigned",
-                text=text[:300],
-                url=item.lead.get_absolute_url()[:300],
-                created_at=self.now,
+            notices.append(
+                Notice(
+                    recipient=rep,
+                    kind="lead.assigned",
+                    text=text,
+                    url=item.lead.get_absolute_url(),
+                )
             )
-            notifications.append(notification)
-            if rep.email_notifications:
-                to_mail.append(notification)
-        if not notifications:
-            return
-        _inserter(Notification).insert_objects(notifications)
-        if to_mail:
-            ids = [notification.pk for notification in to_mail]
-            transaction.on_commit(functools.partial(_enqueue_emails, ids))
+        notify_many(notices)
 
     def _mark_processed(self, built: list[_Item]) -> None:
         # One statement run for many rows: an UPDATE with a CASE of 200 branches costs more
@@ -466,12 +456,6 @@ def _new(model: type[models.Model], **values: Any):
     obj = _factory(model)()
     obj.__dict__.update(values)
     return obj
-
-
-def _enqueue_emails(notification_ids: list[int]) -> None:
-    from lejek.leads.tasks import email_notifications
-
-    email_notifications.enqueue(notification_ids)
 
 
 def make_lead(row: FormSubmission, known: Known) -> str:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.tasks import task
-
-log = logging.getLogger(__name__)
 
 # Submissions per run; a longer queue is handed to a fresh run, so that one run stays short
 # (its result row tells how far it got, and a worker stopping mid-run loses nothing anyway).
@@ -25,19 +21,3 @@ def process_form_submissions() -> dict[str, int]:
     if done.total >= RUN_LIMIT:
         enqueue_processing()
     return done.as_dict()
-
-
-@task
-def email_notifications(notification_ids: list[int]) -> int:
-    """E-mail the assignment notifications of one batch of web-form leads, each exactly as
-    `send_notification_email` does (at most once, in the recipient's language): one task per
-    batch rather than one per lead. One failing address does not stop the others."""
-    from lejek.users.tasks import send_notification_email
-
-    sent = 0
-    for pk in notification_ids:
-        try:
-            sent += bool(send_notification_email.call(pk))
-        except Exception:
-            log.exception("notification %s could not be e-mailed", pk)
-    return sent

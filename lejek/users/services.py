@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -227,26 +228,53 @@ def token_authenticate(raw: str) -> User | None:
     return token.user
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell one person (see notify_many)."""
+
+    recipient: User
+    kind: str
+    text: str
+    url: str = ""
+    actor: User | None = None
+
+
+def notify_many(notices: Iterable[Notice]) -> list[Notification]:
+    """Tell each recipient about something, in the app and (after commit) by e-mail.
+
+    The one way every feature (mentions, assignment, hand-off, reminders, batches of web-form
+    leads) reaches a person: one INSERT for all of them and one e-mail task. Nobody is
+    notified of their own actions, nor while deactivated.
+    """
+    notifications = [
+        Notification(
+            recipient=notice.recipient,
+            actor=notice.actor,
+            kind=notice.kind,
+            text=notice.text[:300],
+            url=notice.url[:300],
+        )
+        for notice in notices
+        if notice.recipient.is_active
+        and (notice.actor is None or notice.actor.pk != notice.recipient.pk)
+    ]
+    if not notifications:
+        return []
+    Notification.objects.bulk_create(notifications)
+    to_mail = [n.pk for n in notifications if n.recipient.email_notifications]
+    if to_mail:
+        from lejek.users.tasks import send_notification_emails
+
+        transaction.on_commit(lambda: send_notification_emails.enqueue(to_mail))
+    return notifications
+
+
 def notify(
     *, recipient: User, actor: User | None, kind: str, text: str, url: str = ""
 ) -> Notification | None:
-    """Tell `recipient` about something, in the app and (after commit) by e-mail.
-
-    The one way every feature (mentions, assignment, hand-off, reminders) reaches a person.
-    Nobody is notified of their own actions.
-    """
-    if actor is not None and recipient.pk == actor.pk:
-        return None
-    if not recipient.is_active:
-        return None
-    notification = Notification.objects.create(
-        recipient=recipient, actor=actor, kind=kind, text=text[:300], url=url[:300]
-    )
-    if recipient.email_notifications:
-        from lejek.users.tasks import send_notification_email
-
-        transaction.on_commit(lambda: send_notification_email.enqueue(notification.pk))
-    return notification
+    """notify_many for one notice: the Notification, or None when nobody is told."""
+    sent = notify_many([Notice(recipient=recipient, actor=actor, kind=kind, text=text, url=url)])
+    return sent[0] if sent else None
 
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:

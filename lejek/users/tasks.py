@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.tasks import task
@@ -7,6 +9,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from lejek.users.models import Notification
+
+log = logging.getLogger(__name__)
 
 
 @task
@@ -25,3 +29,16 @@ def send_notification_email(notification_id: int) -> bool:
         body = render_to_string("users/email/notification.txt", context)
     send_mail(subject, body, None, [recipient.email])
     return True
+
+
+@task
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """E-mail each notification as send_notification_email does, in one task for a batch
+    (a web-form batch tells many reps at once). One failing address does not stop the others."""
+    sent = 0
+    for pk in notification_ids:
+        try:
+            sent += bool(send_notification_email.call(pk))
+        except Exception:
+            log.exception("notification %s could not be e-mailed", pk)
+    return sent
