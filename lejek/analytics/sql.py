@@ -1,4 +1,4 @@
-"""The few figures the ORM cannot group as asked (a count of per-record maxima), as SQL.
+"""The few figures the ORM cannot group as asked (counts of per-record maxima), as SQL.
 
 Each function takes Django querysets for the records in scope, uses their SQL as a subquery,
 and adds the one level of grouping the ORM cannot express. Nothing here loops over rows.
@@ -17,16 +17,18 @@ def _rank(path: str, ranks: Sequence[tuple[object, int]]) -> Case:
     return Case(*whens, default=Value(-1))
 
 
-def furthest_step_counts(
+def step_counts(
     *, records: QuerySet, history: str, current: str, ranks: Sequence[tuple[object, int]]
-) -> dict[int, int]:
-    """How many of `records` got furthest to each step: {rank: count}.
+) -> dict[tuple[int, int], int]:
+    """How many of `records` stand at each step now and got furthest to each step:
+    {(rank now, furthest rank): count}.
 
-    A record's furthest step is the highest rank among the values its history rows moved it
-    to (`history`, a path through the reverse relation, e.g. "stage_changes__to_stage_id")
-    and its current value (`current`, so a record without history counts where it stands
-    now); at least the first step, which every record reached by being created. Values
-    outside `ranks` (a lost stage, disqualified) rank -1.
+    A record's rank now is that of its current value (`current`); values outside `ranks` (a
+    lost stage, disqualified) rank -1. Its furthest step is the highest rank among the values
+    its history rows moved it to (`history`, a path through the reverse relation, e.g.
+    "stage_changes__to_stage_id") and its current value (so a record without history counts
+    where it stands now); at least the first step, which every record reached by being
+    created.
     """
     per_record = (
         records.order_by()
@@ -35,30 +37,31 @@ def furthest_step_counts(
     )
     sql, params = per_record.query.sql_with_params()
     outer = f"""
-        SELECT CASE WHEN COALESCE(t.moved, -1) > t.now THEN t.moved
+        SELECT t.now,
+               CASE WHEN COALESCE(t.moved, -1) > t.now THEN t.moved
                     WHEN t.now > 0 THEN t.now ELSE 0 END AS top,
                COUNT(*)
         FROM ({sql}) t
-        GROUP BY 1
+        GROUP BY 1, 2
     """
     with connection.cursor() as cursor:
         cursor.execute(outer, params)
-        return {int(top): count for top, count in cursor.fetchall()}
+        return {(int(now), int(top)): count for now, top, count in cursor.fetchall()}
 
 
-def outcomes_per_stage(changes: QuerySet) -> dict[int, tuple[int, int]]:
+def outcomes_per_stage(changes: QuerySet, *, won: Q, lost: Q) -> dict[int, tuple[int, int]]:
     """Per stage: how many deals that were ever in it (a stage change into it among
-    `changes`) are now won, and how many lost: {stage id: (won, lost)}.
+    `changes`) are now won (`won`, a condition on the change's deal), and how many lost:
+    {stage id: (won, lost)}.
 
     Each (deal, stage) pair is counted once, by grouping the closed deals' changes per pair
     first; counting distinct deals per stage directly sorts every change twice.
     """
-    closed = Q(deal__stage__is_won=True) | Q(deal__stage__is_lost=True)
     pairs = (
-        changes.filter(closed)
+        changes.filter(won | lost)
         .order_by()
         .values(pair_deal=F("deal"), pair_stage=F("to_stage"))
-        .annotate(won=Max(Case(When(deal__stage__is_won=True, then=1), default=0)))
+        .annotate(won=Max(Case(When(won, then=1), default=0)))
     )
     sql, params = pairs.query.sql_with_params()
     outer = f"SELECT t.pair_stage, SUM(t.won), COUNT(*) - SUM(t.won) FROM ({sql}) t GROUP BY 1"

@@ -54,7 +54,7 @@ def customer_deals(scope: Scope) -> QuerySet[Deal]:
     """Won deals in the house currency, each with its customer as (company, contact)."""
     return (
         scope.deals()
-        .won()
+        .filter(scope.won())
         .filter(in_house(scope))
         .exclude(company__isnull=True, contact__isnull=True)
         .annotate(
@@ -226,7 +226,7 @@ def _customer_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     kind, _sep, pk = row.partition(":")
     if not pk.isdigit():
         return Deal.objects.none()
-    deals = scope.deals().won()
+    deals = scope.deals().filter(scope.won())
     if kind == "company":
         return deals.filter(company_id=int(pk))
     if kind == "contact":

@@ -37,10 +37,14 @@ def _days(days: float | None) -> float | None:
     return None if days is None else round(days, 1)
 
 
+def cycles_from_created(scope: Scope):
+    """Won deals with `from_created` annotated, in days (no join to their leads)."""
+    return won_in_period(scope).annotate(from_created=Days("closed_at", "created_at"))
+
+
 def cycles(scope: Scope):
     """Won deals with `from_created` and `from_contact` annotated, in days."""
-    return won_in_period(scope).annotate(
-        from_created=Days("closed_at", "created_at"),
+    return cycles_from_created(scope).annotate(
         from_contact=Days("closed_at", Coalesce("lead__created_at", "created_at")),
     )
 
@@ -64,7 +68,7 @@ def _cycle_drill(scope: Scope, row: str, column: str):
     if bounds is None:
         return Deal.objects.none()
     low, high = bounds
-    rows = cycles(scope)
+    rows = cycles_from_created(scope)
     if low:
         rows = rows.filter(from_created__gt=low)
     if high is not None:
@@ -91,16 +95,16 @@ def cycle_length(scope: Scope) -> Table:
             Column("median", _("Median (days)"), "days"),
         ],
     )
-    for key, label, field in (
-        ("created", _("Deal created"), "from_created"),
-        ("contact", _("First contact"), "from_contact"),
+    for key, label, field, queryset in (
+        ("created", _("Deal created"), "from_created", cycles_from_created(scope)),
+        ("contact", _("First contact"), "from_contact", won),
     ):
         table.rows.append(
             {
                 "measure": label,
                 "deals": means["n"],
                 "mean": _days(means[key]),
-                "median": _days(median(won, field, count=means["n"])),
+                "median": _days(median(queryset, field, count=means["n"])),
             }
         )
         table.links[len(table.rows) - 1] = {"deals": drill_url(scope, "cycle_length", key, "deals")}
@@ -110,7 +114,7 @@ def cycle_length(scope: Scope) -> Table:
 @figure("cycle_distribution", title=_("How long winning took"), section="cycle", drill=_cycle_drill)
 def cycle_distribution(scope: Scope) -> Table:
     """How many deals won in the period took up to a week, two weeks, a month… to win."""
-    won = cycles(scope)
+    won = cycles_from_created(scope)
     whens = [When(from_created__lte=high, then=Value(i)) for i, high in enumerate(BUCKETS)]
     counts = dict(
         won.annotate(bucket=Case(*whens, default=Value(len(BUCKETS))))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.money import share
 from lejek.analytics.scope import Scope, midnight
-from lejek.analytics.sql import furthest_step_counts
+from lejek.analytics.sql import step_counts
 from lejek.analytics.tables import Chart, Column, Table, period_kind
 from lejek.leads.models import LEAD_STEPS, Lead
 from lejek.leads.status_history import STEP
@@ -219,23 +219,26 @@ def deal_funnel(scope: Scope) -> Table:
     if pipeline is None:
         return Table(key="deal_funnel", columns=[Column("step", _("Step"), "text")])
     stages = funnel_stages(pipeline)
-    deals = cohort_deals(scope, pipeline)
-    now = dict(deals.order_by().values_list("stage").annotate(n=Count("*")))
+    counts = step_counts(
+        records=cohort_deals(scope, pipeline),
+        history="stage_changes__to_stage_id",
+        current="stage_id",
+        ranks=[(stage.pk, rank) for rank, stage in enumerate(stages)],
+    )
+    now, reached_counts = Counter(), Counter()
+    for (rank_now, top), n in counts.items():
+        now[rank_now] += n
+        reached_counts[top] += n
     table = _steps_table(
         key="deal_funnel",
         scope=scope,
         labels=[stage.name for stage in stages],
         row_keys=[str(stage.pk) for stage in stages],
-        now=[now.get(stage.pk, 0) for stage in stages],
-        reached_counts=furthest_step_counts(
-            records=deals,
-            history="stage_changes__to_stage_id",
-            current="stage_id",
-            ranks=[(stage.pk, rank) for rank, stage in enumerate(stages)],
-        ),
+        now=[now[rank] for rank in range(len(stages))],
+        reached_counts=reached_counts,
     )
     table.notes.append(_("Pipeline: %(name)s") % {"name": pipeline.name})
-    lost = sum(n for stage_id, n in now.items() if stage_id not in {s.pk for s in stages})
+    lost = now[-1]  # in a lost stage: the funnel's stages are every other one
     if lost:
         table.notes.append(
             _("%(n)s of these deals are lost; each counts up to the stage it reached.")

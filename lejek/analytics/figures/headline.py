@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, Sum
 from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
@@ -18,10 +18,10 @@ from lejek.analytics.tables import Column, Table
 
 def _numbers(scope: Scope) -> dict:
     closed = closed_in_period(scope).aggregate(
-        won=Count("pk", filter=Q(stage__is_won=True)),
-        lost=Count("pk", filter=Q(stage__is_lost=True)),
-        revenue=Sum("amount", filter=Q(stage__is_won=True) & in_house(scope)),
-        cycle=Avg(Days("closed_at", "created_at"), filter=Q(stage__is_won=True)),
+        won=Count("pk", filter=scope.won()),
+        lost=Count("pk", filter=scope.lost()),
+        revenue=Sum("amount", filter=scope.won() & in_house(scope)),
+        cycle=Avg(Days("closed_at", "created_at"), filter=scope.won()),
     )
     cycle = closed["cycle"]
     return {
@@ -37,7 +37,7 @@ def _headline_drill(scope: Scope, row: str, column: str):
     if row == "leads":
         return cohort_leads(scope)
     if row in ("won", "revenue", "cycle"):
-        return closed_in_period(scope).filter(stage__is_won=True)
+        return closed_in_period(scope).filter(scope.won())
     if row == "win_rate":
         return closed_in_period(scope)
     return cohort_leads(scope).none()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
@@ -34,11 +34,11 @@ def closed_in_period(scope: Scope) -> QuerySet[Deal]:
 
 
 def won_in_period(scope: Scope) -> QuerySet[Deal]:
-    return closed_in_period(scope).filter(stage__is_won=True)
+    return closed_in_period(scope).filter(scope.won())
 
 
 def lost_in_period(scope: Scope) -> QuerySet[Deal]:
-    return closed_in_period(scope).filter(stage__is_lost=True)
+    return closed_in_period(scope).filter(scope.lost())
 
 
 def _summary_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
@@ -47,7 +47,7 @@ def _summary_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     if row in ("won", "revenue", "average", "median"):
         return won_in_period(scope)
     if row == "win_rate":
-        return closed_in_period(scope).filter(Q(stage__is_won=True) | Q(stage__is_lost=True))
+        return closed_in_period(scope).filter(scope.won() | scope.lost())
     return Deal.objects.none()
 
 
@@ -57,10 +57,10 @@ def _summary_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
 def win_rate(scope: Scope) -> Table:
     """Deals won and lost in the period, the win rate, and what a won deal is worth."""
     priced = won_in_period(scope).filter(in_house(scope))
-    is_won = Q(stage__is_won=True)
+    is_won = scope.won()
     counts = closed_in_period(scope).aggregate(
         won=Count("pk", filter=is_won),
-        lost=Count("pk", filter=Q(stage__is_lost=True)),
+        lost=Count("pk", filter=scope.lost()),
         priced=Count("pk", filter=is_won & in_house(scope)),
         revenue=Sum("amount", filter=is_won & in_house(scope)),
         average=Avg("amount", filter=is_won & in_house(scope)),
@@ -127,7 +127,7 @@ def lost_reasons(scope: Scope) -> Table:
 def _open_in_stage(scope: Scope, row: str) -> QuerySet[Deal]:
     if not row.isdigit():
         return Deal.objects.none()
-    return scope.deals().filter(stage_id=int(row), stage__is_won=False, stage__is_lost=False)
+    return scope.deals().filter(scope.open(), stage_id=int(row))
 
 
 @figure(
@@ -152,7 +152,7 @@ def pipeline_value(scope: Scope) -> Table:
     )
     if pipeline is None:
         return table
-    open_deals = scope.deals().filter(pipeline=pipeline).open()
+    open_deals = scope.deals().filter(scope.open(), pipeline=pipeline)
     per_stage = {
         row["stage"]: row
         for row in open_deals.order_by()

@@ -37,7 +37,7 @@ from lejek.users.models import User
 
 
 def _won_deal(scope: Scope, prefix: str = "deals__") -> Q:
-    won = Q(**{f"{prefix}stage__is_won": True})
+    won = scope.won(prefix)
     if scope.sees_all_deals():
         return won
     return won & Q(**{f"{prefix}pk__in": scope.deals().values("pk")})
@@ -54,7 +54,7 @@ def _cohort_by(scope: Scope, group: str, *, set_only: bool = False) -> list[dict
     """
     leads = cohort_leads(scope).order_by()
     won = Deal.objects.filter(
-        stage__is_won=True, lead__created_at__gte=scope.since, lead__created_at__lt=scope.until
+        scope.won(), lead__created_at__gte=scope.since, lead__created_at__lt=scope.until
     )
     if set_only:
         leads = leads.filter(**{f"{group}__isnull": False})
@@ -193,18 +193,18 @@ def _rep_drill(scope: Scope, row: str, column: str) -> QuerySet[Deal]:
     deals = scope.deals().filter(owner_id=int(row))
     closed = Q(closed_at__gte=scope.since, closed_at__lt=scope.until)
     if column == "open":
-        return deals.open()
+        return deals.filter(scope.open())
     if column in ("won", "revenue"):
-        return deals.filter(closed, stage__is_won=True)
+        return deals.filter(closed, scope.won())
     if column == "lost":
-        return deals.filter(closed, stage__is_lost=True)
+        return deals.filter(closed, scope.lost())
     return Deal.objects.none()
 
 
 @figure("reps", title=_("Reps"), section="reps", drill=_rep_drill)
 def reps(scope: Scope) -> Table:
     closed = Q(closed_at__gte=scope.since, closed_at__lt=scope.until)
-    won = closed & Q(stage__is_won=True)
+    won = closed & scope.won()
     money = won & Q(currency=scope.currency, amount__isnull=False)
     per_owner = (
         scope.deals()
@@ -212,9 +212,9 @@ def reps(scope: Scope) -> Table:
         .order_by()
         .values("owner")
         .annotate(
-            open=Count("pk", filter=Q(stage__is_won=False, stage__is_lost=False)),
+            open=Count("pk", filter=scope.open()),
             won=Count("pk", filter=won),
-            lost=Count("pk", filter=closed & Q(stage__is_lost=True)),
+            lost=Count("pk", filter=closed & scope.lost()),
             revenue=Sum("amount", filter=money),
             average=Avg("amount", filter=money),
             cycle=Avg(Days("closed_at", "created_at"), filter=won),
