@@ -142,9 +142,15 @@ def assert_status_summaries_match_histories() -> None:
 
 
 def assert_stage_entries_match_histories() -> None:
-    """Each stage change keeps when its deal entered the stage it leaves: the deal's change
-    before it, found here from the raw rows."""
+    """Each stage change keeps when its deal entered the stage it leaves (the deal's change
+    before it) and whether it is the deal's first change into its stage (by id), both found
+    here from the raw rows."""
     entered: dict[int, datetime.datetime] = {}
     for change in StageChange.objects.order_by("deal_id", "changed_at", "pk"):
         assert change.from_stage_entered_at == entered.get(change.deal_id), change.pk
         entered[change.deal_id] = change.changed_at
+    visited: set[tuple[int, int]] = set()
+    for change in StageChange.objects.order_by("pk"):
+        pair = (change.deal_id, change.to_stage_id)
+        assert change.first_entry == (pair not in visited), change.pk
+        visited.add(pair)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import Case, F, FloatField, Func, Max, Q, QuerySet, Value, When
+from django.db.models import Case, FloatField, Func, Max, QuerySet, Value, When
 
 
 def _rank(path: str, ranks: Sequence[tuple[object, int]]) -> Case:
@@ -47,27 +47,6 @@ def step_counts(
     with connection.cursor() as cursor:
         cursor.execute(outer, params)
         return {(int(now), int(top)): count for now, top, count in cursor.fetchall()}
-
-
-def outcomes_per_stage(changes: QuerySet, *, won: Q, lost: Q) -> dict[int, tuple[int, int]]:
-    """Per stage: how many deals that were ever in it (a stage change into it among
-    `changes`) are now won (`won`, a condition on the change's deal), and how many lost:
-    {stage id: (won, lost)}.
-
-    Each (deal, stage) pair is counted once, by grouping the closed deals' changes per pair
-    first; counting distinct deals per stage directly sorts every change twice.
-    """
-    pairs = (
-        changes.filter(won | lost)
-        .order_by()
-        .values(pair_deal=F("deal"), pair_stage=F("to_stage"))
-        .annotate(won=Max(Case(When(won, then=1), default=0)))
-    )
-    sql, params = pairs.query.sql_with_params()
-    outer = f"SELECT t.pair_stage, SUM(t.won), COUNT(*) - SUM(t.won) FROM ({sql}) t GROUP BY 1"
-    with connection.cursor() as cursor:
-        cursor.execute(outer, params)
-        return {stage: (int(won), int(lost)) for stage, won, lost in cursor.fetchall()}
 
 
 def days_sql(later: str, earlier: str) -> str:

@@ -204,7 +204,8 @@ PLANS = {
     ),
     "stage changes": (
         StageChange,
-        "id deal_id from_stage_id to_stage_id changed_at from_stage_entered_at actor_id",
+        "id deal_id from_stage_id to_stage_id changed_at from_stage_entered_at first_entry "
+        "actor_id",
     ),
     "activities": (
         Activity,
@@ -767,12 +768,24 @@ class Generator:
             expected = stamps.date(last_at + int(rng.uniform(-20, 60) * DAY))
         actor = owner or cfg.admin
         previous = entered = None
+        visited = set()
         changes = self.rows["stage changes"]
         for stage_index, at in moves:
             stage_id = stage_ids[stage_index]
             when = stamps.at(at)
+            first = stage_id not in visited
+            visited.add(stage_id)
             changes.append(
-                (self._id("stage changes"), deal_id, previous, stage_id, when, entered, actor)
+                (
+                    self._id("stage changes"),
+                    deal_id,
+                    previous,
+                    stage_id,
+                    when,
+                    entered,
+                    first,
+                    actor,
+                )
             )
             previous, entered = stage_id, when
         self._deal_activities(deal_id, moves, owner)

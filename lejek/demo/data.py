@@ -682,6 +682,7 @@ class DemoBuilder:
 
     def _stage_history(self, deal: Deal, stages: list[Stage], moves: list) -> None:
         previous = entered = None
+        visited = set()
         for position, at in moves:
             stage = stages[position]
             self.changes.append(
@@ -691,10 +692,12 @@ class DemoBuilder:
                     to_stage=stage,
                     changed_at=at,
                     from_stage_entered_at=entered,
+                    first_entry=position not in visited,
                     actor=deal.owner,
                 )
             )
             entered = at
+            visited.add(position)
             if previous is not None:
                 self._event(
                     "deal.stage_changed",

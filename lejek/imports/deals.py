@@ -216,6 +216,7 @@ class DealImporter(RecordImporter):
         for deal in created:
             parsed = deal.import_row.parsed
             previous = entered = None
+            visited = set()
             for stage, when in parsed["history"]:
                 changes.append(
                     StageChange(
@@ -224,10 +225,12 @@ class DealImporter(RecordImporter):
                         to_stage=stage,
                         changed_at=when,
                         from_stage_entered_at=entered,
+                        first_entry=stage.pk not in visited,
                         actor=self.actor if self.actor is not None else None,
                     )
                 )
                 previous, entered = stage, when
+                visited.add(stage.pk)
             event = self.created_event(deal, DEAL_FIELDS, "deal.created")
             if parsed.get("external_id"):
                 event.after["external_id"] = parsed["external_id"]

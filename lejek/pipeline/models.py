@@ -163,6 +163,8 @@ class Deal(Versioned):
             # The forecast: the open stages' deals by expected close date (alone, that date's
             # index led SQLite through every stage's deals once per open stage).
             models.Index(fields=["stage", "expected_close_date"], name="deal_stage_expected"),
+            # Reports: deals won (or lost) in a period, a range within each closing stage.
+            models.Index(fields=["stage", "closed_at"], name="deal_stage_closed"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -191,6 +193,11 @@ class StageChange(models.Model):
     # first): this change ends that stay, so time in stage is a subtraction, not a search
     # through the deal's history. Every writer of changes sets it.
     from_stage_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Whether this is the deal's first change into `to_stage`, in the order changes were
+    # recorded: exactly one change per deal and stage it was ever in has it, so "deals that
+    # were ever in a stage" is a count, not a grouping of every change by deal and stage.
+    # Every writer of changes sets it.
+    first_entry = models.BooleanField(default=True, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -188,12 +188,16 @@ def deal_move_to_stage(
         fields=["stage", "stage_entered_at", "closed_at", "lost_reason"],
         expected_version=expected_version,
     )
+    # After the deal's row is updated (and so locked): a concurrent move of the same deal
+    # has committed its change by now, and is seen here.
+    first_entry = not StageChange.objects.filter(deal=deal, to_stage=stage).exists()
     change = StageChange.objects.create(
         deal=deal,
         from_stage=previous,
         to_stage=stage,
         changed_at=when,
         from_stage_entered_at=entered,
+        first_entry=first_entry,
         actor=actor,
     )
     verb = "deal.reopened" if previous.is_closed and not stage.is_closed else "deal.stage_changed"

@@ -19,6 +19,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import (
+    Case,
     Count,
     ExpressionWrapper,
     F,
@@ -28,7 +29,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
+    When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -36,7 +40,6 @@ from django.utils.translation import ngettext
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.money import CENT, in_house, left_out, note_left_out
 from lejek.analytics.scope import Scope, bucket_case, midnight
-from lejek.analytics.sql import outcomes_per_stage
 from lejek.analytics.tables import Chart, Column, Table
 from lejek.pipeline.models import Deal, Stage
 from lejek.scoring.models import LeadScore
@@ -51,14 +54,19 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 
 
 def history_win_rates(scope: Scope) -> dict[int, float]:
-    """Per stage: won ÷ (won + lost) among closed deals that were ever in it (0-1)."""
-    rates = {
-        stage: won / (won + lost)
-        for stage, (won, lost) in outcomes_per_stage(
-            scope.stage_changes(), won=scope.won("deal__"), lost=scope.lost("deal__")
-        ).items()
-        if won + lost
-    }
+    """Per stage: won ÷ (won + lost) among closed deals that were ever in it (0-1).
+
+    Each deal counts once per stage it was in: through its first change into the stage.
+    """
+    won, lost = scope.won("deal__"), scope.lost("deal__")
+    outcomes = (
+        scope.stage_changes()
+        .filter(won | lost, first_entry=True)
+        .order_by()
+        .values_list("to_stage")
+        .annotate(won=Count("pk", filter=won), lost=Count("pk", filter=lost))
+    )
+    rates = {stage: n_won / (n_won + n_lost) for stage, n_won, n_lost in outcomes}
     for stage in Stage.objects.exclude(pk__in=list(rates)):
         rates[stage.pk] = stage.probability / 100
     return rates
@@ -103,16 +111,20 @@ def forecast(scope: Scope) -> Table:
     per_month = defaultdict(lambda: defaultdict(Decimal))
     counts = defaultdict(int)
     future = months[BEHIND:]
-    # The lead's predicted probability read straight from its score row by the deal's lead
-    # id: through the lead (lead__lead_score__probability) it costs one more lookup per deal.
+    # Each deal weighted by its lead's predicted probability, read straight from the score row
+    # by the deal's lead id (through the lead it costs one more lookup per deal), else by its
+    # stage's history rate. The subquery is mentioned once: SQLite and PostgreSQL run it
+    # once per mention.
     probability = Subquery(
         LeadScore.objects.filter(lead_id=OuterRef("lead_id")).values("probability")
     )
+    history_rate = Case(
+        *[When(stage_id=stage, then=Value(rate)) for stage, rate in rates.items()],
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
     grouped = list(
-        ahead.annotate(
-            month=bucket_case("expected_close_date", future, dates=True),
-            probability=probability,
-        )
+        ahead.annotate(month=bucket_case("expected_close_date", future, dates=True))
         .order_by()
         .values("month", "stage", "stage__probability")
         .annotate(
@@ -120,14 +132,10 @@ def forecast(scope: Scope) -> Table:
             overdue=Count("pk", filter=Q(expected_close_date__lt=this_month)),
             **left_out(scope),
             value=Sum("amount", filter=in_house(scope)),
-            scored_value=Sum(
-                "amount",
-                filter=in_house(scope) & Q(probability__isnull=False),
-            ),
-            # Unscored deals' NULL products are skipped by SUM itself: one reading of the
-            # subquery fewer per deal (SQLite reads it once per mention).
             predicted=Sum(
-                ExpressionWrapper(F("amount") * F("probability"), output_field=FloatField()),
+                ExpressionWrapper(
+                    F("amount") * Coalesce(probability, history_rate), output_field=FloatField()
+                ),
                 filter=in_house(scope),
             ),
         )
@@ -135,14 +143,13 @@ def forecast(scope: Scope) -> Table:
     for row in grouped:  # one row per (month, stage): a few dozen, not one per deal
         month = future[row["month"]]  # deals already past their date are in this month
         value = row["value"] or Decimal(0)
-        unscored = value - (row["scored_value"] or Decimal(0))
         rate = Decimal(str(rates.get(row["stage"], 0)))
         sums = per_month[month]
         counts[month] += row["n"]
         sums["value"] += value
         sums["stage"] += value * row["stage__probability"] / 100
         sums["history"] += value * rate
-        sums["predictive"] += Decimal(str(row["predicted"] or 0)) + unscored * rate
+        sums["predictive"] += Decimal(str(row["predicted"] or 0))
     past = months[: BEHIND + 1]
     won = dict(
         scope.deals()
