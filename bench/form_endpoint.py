@@ -183,9 +183,9 @@ def raw_inserts(total: int) -> float:
         "INSERT INTO leads_lead (created_at, updated_at, version, first_name, last_name, email,"
         " phone, company_name, title, status, medium, utm_source, utm_medium, utm_campaign,"
         " utm_term, utm_content, referrer, country, region, description, custom,"
-        " disqualified_reason)"
+        " disqualified_reason, furthest_status)"
         " VALUES (%s, %s, 1, %s, %s, %s, %s, %s, '', 'new', '', '', '', '', '', '', '', '',"
-        " '', %s, '{}', '')"
+        " '', %s, '{}', '', '')"
     )
     rows = []
     for n in range(total):
