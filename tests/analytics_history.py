@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from lejek.leads import status_history
 from lejek.leads.models import LEAD_STEPS, Lead, LeadStatusChange
-from lejek.pipeline.models import Deal, Pipeline, StageChange
+from lejek.pipeline.models import Deal, Pipeline, StageChange, visited_key
 from lejek.pipeline.services import deal_create, deal_move_to_stage
 from tests.factories import make_lead
 
@@ -143,8 +143,8 @@ def assert_status_summaries_match_histories() -> None:
 
 def assert_stage_entries_match_histories() -> None:
     """Each stage change keeps when its deal entered the stage it leaves (the deal's change
-    before it) and whether it is the deal's first change into its stage (by id), both found
-    here from the raw rows."""
+    before it) and whether it is the deal's first change into its stage (by id); each deal
+    keeps the stages it has been in. All found here from the raw rows."""
     entered: dict[int, datetime.datetime] = {}
     for change in StageChange.objects.order_by("deal_id", "changed_at", "pk"):
         assert change.from_stage_entered_at == entered.get(change.deal_id), change.pk
@@ -154,3 +154,9 @@ def assert_stage_entries_match_histories() -> None:
         pair = (change.deal_id, change.to_stage_id)
         assert change.first_entry == (pair not in visited), change.pk
         visited.add(pair)
+    stages_of = defaultdict(set)
+    for deal_id, stage_id in visited:
+        stages_of[deal_id].add(stage_id)
+    for deal in Deal.objects.all():
+        assert deal.stages_visited == visited_key(stages_of[deal.pk]), deal.pk
+        assert deal.stage_id in stages_of[deal.pk], deal.pk

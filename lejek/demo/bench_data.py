@@ -38,7 +38,7 @@ from lejek.demo import vocabulary as words
 from lejek.demo.data import has_data, reset_data
 from lejek.leads.models import Campaign, Lead, LeadStatusChange, Source
 from lejek.leads.status_history import furthest_to_keep
-from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange
+from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange, visited_key
 from lejek.scoring.models import LeadScore
 from lejek.users.models import Role, Team, User
 
@@ -200,7 +200,7 @@ PLANS = {
         Deal,
         "id created_at updated_at version title pipeline_id stage_id amount currency "
         "expected_close_date closed_at lost_reason stage_entered_at company_id contact_id lead_id "
-        "source_id owner_id team_id custom",
+        "source_id owner_id team_id custom stages_visited",
     ),
     "stage changes": (
         StageChange,
@@ -795,6 +795,7 @@ class Generator:
                 stage_ids[position], amount, currency, expected,
                 stamps.at(last_at) if closed else None, lost_reason, stamps.at(last_at),
                 company_id, contact_id, lead_id, source_id, owner, team_id, "{}",
+                visited_key(visited),
             )
         )  # fmt: skip
         return last_at if position == won else None

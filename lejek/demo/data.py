@@ -68,7 +68,7 @@ from lejek.leads.models import (
 from lejek.leads.services import campaign_create, source_create
 from lejek.leads.status_history import furthest_to_keep
 from lejek.leads.webforms import webform_create
-from lejek.pipeline.models import Deal, Stage, StageChange
+from lejek.pipeline.models import Deal, Stage, StageChange, visited_key
 from lejek.pipeline.services import pipeline_create, stage_update
 from lejek.sales.services import product_create
 from lejek.scoring.models import LeadScore
@@ -674,6 +674,7 @@ class DemoBuilder:
             custom=custom,
             created_at=start,
             updated_at=last_at,
+            stages_visited=visited_key(stages[position].pk for position, _at in moves),
         )
         self.deals.append(deal)
         self._event("deal.created", deal, deal.owner)

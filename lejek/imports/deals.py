@@ -39,7 +39,7 @@ from lejek.imports.mapping import REACHED
 from lejek.imports.parties import CompanyMaker, RecordImporter
 from lejek.imports.rows import Row, RowError, choice_value, model_value, split_list, split_name
 from lejek.imports.values import parse_decimal
-from lejek.pipeline.models import Deal, Stage, StageChange
+from lejek.pipeline.models import Deal, Stage, StageChange, visited_key
 from lejek.pipeline.services import DEAL_FIELDS
 from lejek.sales.models import DealLine, DealPricing
 
@@ -211,6 +211,9 @@ class DealImporter(RecordImporter):
         ContactMaker(self).link_all(created)
 
     def _save(self, created: list, updated: dict) -> None:
+        for deal in created:
+            history = deal.import_row.parsed["history"]
+            deal.stages_visited = visited_key(stage.pk for stage, _when in history)
         Inserter(Deal, columns_of(Deal)).insert_objects(created, self.related)
         changes, events = [], []
         for deal in created:

@@ -25,7 +25,7 @@ from lejek.core.records import (
     record_update,
 )
 from lejek.pipeline.gates import check_gate, check_required_fields
-from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange
+from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange, visited_key
 from lejek.users.models import Role
 from lejek.users.visibility import check_handover, prepare_owned
 
@@ -117,6 +117,7 @@ def deal_create(
     merge_custom("deal", deal, custom)
     when = when or timezone.now()
     deal.created_at = deal.updated_at = deal.stage_entered_at = when
+    deal.stages_visited = visited_key([deal.stage.pk])
     if deal.stage.is_closed:
         deal.closed_at = when
     prepare_owned(actor, deal, creating=True)
@@ -200,6 +201,10 @@ def deal_move_to_stage(
         first_entry=first_entry,
         actor=actor,
     )
+    if first_entry:
+        entered = StageChange.objects.filter(deal=deal, first_entry=True)
+        deal.stages_visited = visited_key(entered.values_list("to_stage", flat=True))
+        Deal.objects.filter(pk=deal.pk).update(stages_visited=deal.stages_visited)
     verb = "deal.reopened" if previous.is_closed and not stage.is_closed else "deal.stage_changed"
     record_event(
         actor=actor,

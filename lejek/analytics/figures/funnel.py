@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy as _
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.money import share
 from lejek.analytics.scope import Scope, midnight
-from lejek.analytics.sql import step_counts
 from lejek.analytics.tables import Chart, Column, Table, period_kind
 from lejek.leads.models import LEAD_STEPS, Lead
 from lejek.leads.status_history import STEP
@@ -219,16 +218,20 @@ def deal_funnel(scope: Scope) -> Table:
     if pipeline is None:
         return Table(key="deal_funnel", columns=[Column("step", _("Step"), "text")])
     stages = funnel_stages(pipeline)
-    counts = step_counts(
-        records=cohort_deals(scope, pipeline),
-        history="stage_changes__to_stage_id",
-        current="stage_id",
-        ranks=[(stage.pk, rank) for rank, stage in enumerate(stages)],
+    rank = {stage.pk: i for i, stage in enumerate(stages)}  # a lost stage ranks -1
+    paths = (
+        cohort_deals(scope, pipeline)
+        .order_by()
+        .values_list("stage", "stages_visited")
+        .annotate(n=Count("*"))
     )
     now, reached_counts = Counter(), Counter()
-    for (rank_now, top), n in counts.items():
+    for stage_id, visited, n in paths:  # one row per stage and set of stages been in
+        rank_now = rank.get(stage_id, -1)
+        furthest = max((rank.get(int(pk), -1) for pk in visited.split(",") if pk), default=-1)
         now[rank_now] += n
-        reached_counts[top] += n
+        # At least the first step, which every deal reached by being created.
+        reached_counts[max(furthest, rank_now, 0)] += n
     table = _steps_table(
         key="deal_funnel",
         scope=scope,
