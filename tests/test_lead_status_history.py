@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from dataclasses import replace
 
 import pytest
 from django.utils import timezone
@@ -39,11 +40,13 @@ def changed_at(lead, status: str) -> list[datetime.datetime]:
 
 
 def expected_entries(scope: Scope) -> dict[tuple[datetime.date, str], int]:
-    """Distinct leads per (week or month, status), counted from the raw history in Python."""
+    """Distinct leads per (week or month, status), counted from the raw history in Python,
+    over the leads the scope sees."""
     starts = scope.buckets()
+    seen = set(scope.leads().values_list("pk", flat=True))
     leads = defaultdict(set)
     for change in LeadStatusChange.objects.all():
-        if not scope.since <= change.changed_at < scope.until:
+        if not scope.since <= change.changed_at < scope.until or change.lead_id not in seen:
             continue
         day = timezone.localtime(change.changed_at).date()
         bucket = max(start for start in starts if start <= day)
@@ -106,6 +109,19 @@ def test_leads_entering_a_status_twice_in_a_period_count_once(admin, grain):
     lead_history(admin, count=60, seed=5)
     scope = year(admin, grain)
     assert counted(scope) == expected_entries(scope)
+
+
+@pytest.mark.parametrize("grain", ["month", "week"])
+def test_a_rep_a_manager_and_a_filter_count_entries_of_the_leads_they_see(
+    admin, manager, rep, other_rep, north, grain
+):
+    lead_history(admin, count=30, seed=6, owner=rep)
+    lead_history(admin, count=20, seed=7, owner=other_rep)
+    lead_history(admin, count=10, seed=8)
+    for scope in (year(rep, grain), year(manager, grain), replace(year(admin, grain), team=north)):
+        assert not scope.sees_all_leads()
+        assert counted(scope) == expected_entries(scope), scope.user
+    assert counted(year(rep, grain)) != counted(year(admin, grain))
 
 
 def test_a_lead_back_in_a_status_within_the_same_week_counts_once_there(admin):

