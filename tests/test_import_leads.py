@@ -309,3 +309,30 @@ def test_imported_leads_are_scored_once_the_import_is_done(
         run_file(admin, "lead", path)
     jan = Lead.objects.get(email="jan@example.pl")
     assert LeadScore.objects.get(lead=jan).score >= 30
+
+
+@pytest.mark.django_db
+def test_an_import_on_sqlite_reads_without_mapping_the_file_and_restores_it_after(tmp_path):
+    from django.conf import settings
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    from lejek.imports.engine import unmapped_database
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        pytest.skip("memory-mapped reads are a SQLite setting")
+    # A database in a file, with the settings' options (the tests' own lives in memory).
+    db = DatabaseWrapper({**settings.DATABASES["default"], "NAME": str(tmp_path / "x.db")})
+
+    def mmap_size() -> int:
+        with db.cursor() as cursor:
+            cursor.execute("PRAGMA mmap_size")
+            return cursor.fetchone()[0]
+
+    try:
+        before = mmap_size()
+        assert before > 0  # settings turn them on for the reports
+        with unmapped_database(db):
+            assert mmap_size() == 0
+        assert mmap_size() == before
+    finally:
+        db.close()
