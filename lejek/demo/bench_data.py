@@ -38,7 +38,7 @@ from lejek.demo import vocabulary as words
 from lejek.demo.data import has_data, reset_data
 from lejek.leads.models import Campaign, Lead, LeadStatusChange, Source
 from lejek.leads.status_history import furthest_to_keep
-from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange, visited_key
+from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange, moves_along, visited_key
 from lejek.scoring.models import LeadScore
 from lejek.users.models import Role, Team, User
 
@@ -767,27 +767,21 @@ class Generator:
             # Open deals expect to close in two to eight weeks; a few dates have passed.
             expected = stamps.date(last_at + int(rng.uniform(-20, 60) * DAY))
         actor = owner or cfg.admin
-        previous = entered = None
-        visited = set()
         changes = self.rows["stage changes"]
-        for stage_index, at in moves:
-            stage_id = stage_ids[stage_index]
-            when = stamps.at(at)
-            first = stage_id not in visited
-            visited.add(stage_id)
+        path = [(stage_ids[stage_index], stamps.at(at)) for stage_index, at in moves]
+        for move in moves_along(path):
             changes.append(
                 (
                     self._id("stage changes"),
                     deal_id,
-                    previous,
-                    stage_id,
-                    when,
-                    entered,
-                    first,
+                    move.from_stage,
+                    move.to_stage,
+                    move.changed_at,
+                    move.from_stage_entered_at,
+                    move.first_entry,
                     actor,
                 )
             )
-            previous, entered = stage_id, when
         self._deal_activities(deal_id, moves, owner)
         self.rows["deals"].append(
             (
@@ -795,7 +789,7 @@ class Generator:
                 stage_ids[position], amount, currency, expected,
                 stamps.at(last_at) if closed else None, lost_reason, stamps.at(last_at),
                 company_id, contact_id, lead_id, source_id, owner, team_id, "{}",
-                visited_key(visited),
+                visited_key(stage_id for stage_id, _when in path),
             )
         )  # fmt: skip
         return last_at if position == won else None

@@ -68,7 +68,7 @@ from lejek.leads.models import (
 from lejek.leads.services import campaign_create, source_create
 from lejek.leads.status_history import furthest_to_keep
 from lejek.leads.webforms import webform_create
-from lejek.pipeline.models import Deal, Stage, StageChange, visited_key
+from lejek.pipeline.models import Deal, Stage, StageChange, moves_along, visited_key
 from lejek.pipeline.services import pipeline_create, stage_update
 from lejek.sales.services import product_create
 from lejek.scoring.models import LeadScore
@@ -682,36 +682,21 @@ class DemoBuilder:
         self._deal_work(deal, spec, moves)
 
     def _stage_history(self, deal: Deal, stages: list[Stage], moves: list) -> None:
-        previous = entered = None
-        visited = set()
-        for position, at in moves:
-            stage = stages[position]
-            self.changes.append(
-                StageChange(
-                    deal=deal,
-                    from_stage=previous,
-                    to_stage=stage,
-                    changed_at=at,
-                    from_stage_entered_at=entered,
-                    first_entry=position not in visited,
-                    actor=deal.owner,
-                )
-            )
-            entered = at
-            visited.add(position)
-            if previous is not None:
+        for move in moves_along((stages[position], at) for position, at in moves):
+            self.changes.append(StageChange(deal=deal, actor=deal.owner, **vars(move)))
+            stage = move.to_stage
+            if move.from_stage is not None:
                 self._event(
                     "deal.stage_changed",
                     deal,
                     deal.owner,
-                    at,
-                    before={"stage": previous.pk},
+                    move.changed_at,
+                    before={"stage": move.from_stage.pk},
                     after={
                         "stage": stage.pk,
                         "lost_reason": deal.lost_reason if stage.is_lost else "",
                     },
                 )
-            previous = stage
 
     def _deal_work(self, deal: Deal, spec: PipelineSpec, moves: list) -> None:
         """Activities through each stage, a closing note, and the tasks around them."""

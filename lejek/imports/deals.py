@@ -39,7 +39,7 @@ from lejek.imports.mapping import REACHED
 from lejek.imports.parties import CompanyMaker, RecordImporter
 from lejek.imports.rows import Row, RowError, choice_value, model_value, split_list, split_name
 from lejek.imports.values import parse_decimal
-from lejek.pipeline.models import Deal, Stage, StageChange, visited_key
+from lejek.pipeline.models import Deal, Stage, StageChange, moves_along, visited_key
 from lejek.pipeline.services import DEAL_FIELDS
 from lejek.sales.models import DealLine, DealPricing
 
@@ -218,22 +218,10 @@ class DealImporter(RecordImporter):
         changes, events = [], []
         for deal in created:
             parsed = deal.import_row.parsed
-            previous = entered = None
-            visited = set()
-            for stage, when in parsed["history"]:
-                changes.append(
-                    StageChange(
-                        deal=deal,
-                        from_stage=previous,
-                        to_stage=stage,
-                        changed_at=when,
-                        from_stage_entered_at=entered,
-                        first_entry=stage.pk not in visited,
-                        actor=self.actor if self.actor is not None else None,
-                    )
-                )
-                previous, entered = stage, when
-                visited.add(stage.pk)
+            changes += [
+                StageChange(deal=deal, actor=self.actor, **vars(move))
+                for move in moves_along(parsed["history"])
+            ]
             event = self.created_event(deal, DEAL_FIELDS, "deal.created")
             if parsed.get("external_id"):
                 event.after["external_id"] = parsed["external_id"]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -196,6 +198,34 @@ class Deal(Versioned):
 def visited_key(stage_ids: Iterable[int]) -> str:
     """Deal.stages_visited for a deal that has been in these stages: their ids, ascending."""
     return ",".join(str(pk) for pk in sorted(set(stage_ids)))
+
+
+def visited_ids(key: str) -> list[int]:
+    """The stage ids of a Deal.stages_visited."""
+    return [int(pk) for pk in key.split(",") if pk]
+
+
+@dataclass(frozen=True)
+class Move:
+    """One change of a deal's history as a StageChange records it."""
+
+    from_stage: Any
+    to_stage: Any
+    changed_at: Any
+    from_stage_entered_at: Any
+    first_entry: bool
+
+
+def moves_along(path: Iterable[tuple[Any, Any]]) -> Iterator[Move]:
+    """The changes of a deal that went along `path`, [(stage, when)] from its creation (a
+    stage or a stage id; a datetime or whatever the caller writes): what deal_create and
+    deal_move_to_stage would have recorded move by move, for writers of whole histories."""
+    previous = entered = None
+    visited = set()
+    for stage, when in path:
+        yield Move(previous, stage, when, entered, stage not in visited)
+        visited.add(stage)
+        previous, entered = stage, when
 
 
 class StageChange(models.Model):

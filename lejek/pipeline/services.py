@@ -25,7 +25,14 @@ from lejek.core.records import (
     record_update,
 )
 from lejek.pipeline.gates import check_gate, check_required_fields
-from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange, visited_key
+from lejek.pipeline.models import (
+    Deal,
+    Pipeline,
+    Stage,
+    StageChange,
+    visited_ids,
+    visited_key,
+)
 from lejek.users.models import Role
 from lejek.users.visibility import check_handover, prepare_owned
 
@@ -189,9 +196,10 @@ def deal_move_to_stage(
         fields=["stage", "stage_entered_at", "closed_at", "lost_reason"],
         expected_version=expected_version,
     )
-    # After the deal's row is updated (and so locked): a concurrent move of the same deal
-    # has committed its change by now, and is seen here.
-    first_entry = not StageChange.objects.filter(deal=deal, to_stage=stage).exists()
+    # Read after the deal's row is updated (and so locked): a concurrent move of the same
+    # deal has committed by now, and its stage is in the list.
+    visited = visited_ids(Deal.objects.values_list("stages_visited", flat=True).get(pk=deal.pk))
+    first_entry = stage.pk not in visited
     change = StageChange.objects.create(
         deal=deal,
         from_stage=previous,
@@ -201,9 +209,8 @@ def deal_move_to_stage(
         first_entry=first_entry,
         actor=actor,
     )
+    deal.stages_visited = visited_key([*visited, stage.pk])
     if first_entry:
-        entered = StageChange.objects.filter(deal=deal, first_entry=True)
-        deal.stages_visited = visited_key(entered.values_list("to_stage", flat=True))
         Deal.objects.filter(pk=deal.pk).update(stages_visited=deal.stages_visited)
     verb = "deal.reopened" if previous.is_closed and not stage.is_closed else "deal.stage_changed"
     record_event(

@@ -21,7 +21,6 @@ from django.db.models import (
     Count,
     DateTimeField,
     F,
-    IntegerField,
     Q,
     QuerySet,
     Value,
@@ -31,11 +30,11 @@ from django.utils.translation import gettext_lazy as _
 
 from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.money import share
-from lejek.analytics.scope import Scope, midnight
+from lejek.analytics.scope import Scope, bucket_case, midnight
 from lejek.analytics.tables import Chart, Column, Table, period_kind
 from lejek.leads.models import LEAD_STEPS, Lead
 from lejek.leads.status_history import STEP
-from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange
+from lejek.pipeline.models import Deal, Pipeline, Stage, StageChange, visited_ids
 
 
 def cohort_leads(scope: Scope) -> QuerySet[Lead]:
@@ -238,7 +237,7 @@ def deal_funnel(scope: Scope) -> Table:
     now, reached_counts = Counter(), Counter()
     for stage_id, visited, n in paths:  # one row per stage and set of stages been in
         rank_now = rank.get(stage_id, -1)
-        furthest = max((rank.get(int(pk), -1) for pk in visited.split(",") if pk), default=-1)
+        furthest = max((rank.get(pk, -1) for pk in visited_ids(visited)), default=-1)
         now[rank_now] += n
         # At least the first step, which every deal reached by being created.
         reached_counts[max(furthest, rank_now, 0)] += n
@@ -384,14 +383,8 @@ def _entries_per_bucket(scope: Scope, statuses: list) -> list[tuple[int, str, in
     changes = scope.status_changes().filter(to_status__in=statuses).order_by()
     edges = [max(midnight(day), scope.since) for day in scope.buckets()] + [scope.until]
     if not scope.sees_all_leads():
-        inner = list(enumerate(edges[1:-1]))
-        bucket = Case(
-            *[When(changed_at__lt=end, then=Value(i)) for i, end in inner],
-            default=Value(len(edges) - 2),
-            output_field=IntegerField(),
-        )
         bucket_start = Case(
-            *[When(changed_at__lt=end, then=Value(edges[i])) for i, end in inner],
+            *[When(changed_at__lt=end, then=Value(edges[i])) for i, end in enumerate(edges[1:-1])],
             default=Value(edges[-2]),
             output_field=DateTimeField(),
         )
@@ -399,7 +392,7 @@ def _entries_per_bucket(scope: Scope, statuses: list) -> list[tuple[int, str, in
             changes.filter(changed_at__gte=scope.since, changed_at__lt=scope.until)
             .alias(bucket_start=bucket_start)
             .filter(Q(previous_entry_at__isnull=True) | Q(previous_entry_at__lt=F("bucket_start")))
-            .annotate(bucket=bucket)
+            .annotate(bucket=bucket_case("changed_at", scope.buckets()))
             .values_list("bucket", "to_status")
             .annotate(n=Count("*"))
         )
