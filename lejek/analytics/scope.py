@@ -144,6 +144,10 @@ class Scope:
             ids["won" if is_won else "lost" if is_lost else "open"].append(pk)
         return ids
 
+    def stage_ids(self, outcome: str) -> list[int]:
+        """The ids of the "won", "lost" or "open" stages."""
+        return self._stages_by_outcome[outcome]
+
     def won(self, prefix: str = "") -> Q:
         """Deals (at `prefix`, e.g. "deal__") in a won stage."""
         return Q(**{f"{prefix}stage_id__in": self._stages_by_outcome["won"]})

@@ -15,7 +15,7 @@ For the six months before this one: the revenue actually won in each. House curr
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 
 from django.db.models import (
@@ -41,7 +41,7 @@ from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.money import CENT, in_house, left_out, note_left_out
 from lejek.analytics.scope import Scope, bucket_case, midnight
 from lejek.analytics.tables import Chart, Column, Table
-from lejek.pipeline.models import Deal, Stage
+from lejek.pipeline.models import Deal, Stage, visited_ids
 from lejek.scoring.models import LeadScore
 
 AHEAD = 6
@@ -56,17 +56,25 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 def history_win_rates(scope: Scope) -> dict[int, float]:
     """Per stage: won ÷ (won + lost) among closed deals that were ever in it (0-1).
 
-    Each deal counts once per stage it was in: through its first change into the stage.
+    Each deal counts once per stage it was in. The stages a deal has been in are kept on it
+    (`stages_visited`), so closed deals that went through the same stages are counted in one
+    row, instead of reading every deal's changes.
     """
-    won, lost = scope.won("deal__"), scope.lost("deal__")
-    outcomes = (
-        scope.stage_changes()
-        .filter(won | lost, first_entry=True)
+    paths = (
+        scope.deals()
+        .filter(scope.won() | scope.lost())
         .order_by()
-        .values_list("to_stage")
-        .annotate(won=Count("pk", filter=won), lost=Count("pk", filter=lost))
+        .values_list("stage", "stages_visited")
+        .annotate(n=Count("*"))
     )
-    rates = {stage: n_won / (n_won + n_lost) for stage, n_won, n_lost in outcomes}
+    won_stages = set(scope.stage_ids("won"))
+    won, closed = Counter(), Counter()
+    for stage_now, visited, n in paths:  # one row per outcome and set of stages been in
+        for stage in visited_ids(visited):
+            closed[stage] += n
+            if stage_now in won_stages:
+                won[stage] += n
+    rates = {stage: won[stage] / closed[stage] for stage in closed}
     for stage in Stage.objects.exclude(pk__in=list(rates)):
         rates[stage.pk] = stage.probability / 100
     return rates
@@ -107,6 +115,7 @@ def forecast(scope: Scope) -> Table:
     this_month = timezone.localdate().replace(day=1)
     months = [add_months(this_month, n) for n in range(-BEHIND, AHEAD)]
     rates = history_win_rates(scope)
+    probabilities = dict(Stage.objects.values_list("pk", "probability"))
     ahead = _open_ahead(scope, this_month)
     per_month = defaultdict(lambda: defaultdict(Decimal))
     counts = defaultdict(int)
@@ -126,7 +135,7 @@ def forecast(scope: Scope) -> Table:
     grouped = list(
         ahead.annotate(month=bucket_case("expected_close_date", future, dates=True))
         .order_by()
-        .values("month", "stage", "stage__probability")
+        .values("month", "stage")
         .annotate(
             n=Count("pk"),
             overdue=Count("pk", filter=Q(expected_close_date__lt=this_month)),
@@ -147,7 +156,7 @@ def forecast(scope: Scope) -> Table:
         sums = per_month[month]
         counts[month] += row["n"]
         sums["value"] += value
-        sums["stage"] += value * row["stage__probability"] / 100
+        sums["stage"] += value * probabilities[row["stage"]] / 100
         sums["history"] += value * rate
         sums["predictive"] += Decimal(str(row["predicted"] or 0))
     past = months[: BEHIND + 1]
