@@ -35,7 +35,7 @@ from lejek.users.models import Team, User
 RECOUNT_EVERY = 25
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     rule: AssignmentRule | None
     team: Team
@@ -65,6 +65,7 @@ class BatchAssigner:
     _scorer: scores.Scorer | None = None
     _matches: dict[tuple, AssignmentRule | None] = field(default_factory=dict)
     _counts: dict[int, dict[int, int]] = field(default_factory=dict)
+    _outcomes: dict[tuple, Outcome] = field(default_factory=dict)
     _batches: int = 0
 
     def begin(self) -> None:
@@ -75,6 +76,7 @@ class BatchAssigner:
         tests_scores = any(name in scores.FIELDS for name in self._tested)
         self._scorer = scores.scorer() if tests_scores else None
         self._matches = {}
+        self._outcomes = {}
         self.pool = default_pool()
         self._teams = {}
         self._batch_reps = Counter()
@@ -118,11 +120,20 @@ class BatchAssigner:
         rep = self._pick(team) if rule is not None else None
         if rep is None and lead.team_id == team.pk:
             return None
-        lead.owner = rep
-        lead.team = team
+        # As `lead.owner = rep` sets it (the id and the cached object), without the
+        # descriptor's checks: this runs once per lead of an import.
+        lead.owner_id = rep.pk if rep is not None else None
+        lead.team_id = team.pk
+        lead._state.fields_cache["owner"] = rep
+        lead._state.fields_cache["team"] = team
         if rep is not None:
             self._batch_reps[rep.pk] += 1
-        return Outcome(rule, team, rep, _reason(rule, rep))
+        # Leads sent the same way share one outcome (and one translated reason) per batch.
+        key = (rule.pk if rule is not None else None, team.pk, rep.pk if rep is not None else None)
+        outcome = self._outcomes.get(key)
+        if outcome is None:
+            outcome = self._outcomes[key] = Outcome(rule, team, rep, _reason(rule, rep))
+        return outcome
 
     def _pick(self, team: Team) -> User | None:
         state = self._teams.get(team.pk)
