@@ -1,5 +1,5 @@
-"""What the services keep from each deal's stage history: a change's first entry into its
-stage, and the stages a deal has been in; both by every writer, both filled by migrations."""
+"""What the services keep from each deal's stage history: the stages a deal has been in, by
+every writer, filled by migration."""
 
 from __future__ import annotations
 
@@ -35,35 +35,25 @@ def reached_per_step(user) -> dict[str, int]:
 
 
 @pytest.mark.django_db
-def test_moving_back_into_a_stage_is_not_a_first_entry(admin, pipeline):
+def test_moving_back_into_a_stage_keeps_each_stage_visited_once(admin, pipeline):
     deal, stages = walk(admin, pipeline, "Back and forth", [1, 0, 2, 1])
     first, second, third = stages[:3]
 
-    marks = list(StageChange.objects.filter(deal=deal).values_list("to_stage", "first_entry"))
-    assert marks == [
-        (first.pk, True),
-        (second.pk, True),
-        (first.pk, False),
-        (third.pk, True),
-        (second.pk, False),
-    ]
+    moves = list(StageChange.objects.filter(deal=deal).values_list("to_stage", flat=True))
+    assert moves == [first.pk, second.pk, first.pk, third.pk, second.pk]
     assert deal.stages_visited == f"{first.pk},{second.pk},{third.pk}"
     assert_stage_entries_match_histories()
 
 
 @pytest.mark.django_db
-def test_the_migrations_fill_first_entries_and_stages_visited(admin, pipeline):
+def test_the_migration_fills_stages_visited(admin, pipeline):
     for title in ("A", "B"):
         walk(admin, pipeline, title, [1, 0, 1, 2])
     walk(admin, pipeline, "Lost early", [4])
-    StageChange.objects.update(first_entry=True)  # as the new columns start
-    Deal.objects.update(stages_visited="")
+    Deal.objects.update(stages_visited="")  # as the new column starts
 
-    with connection.cursor() as cursor:
-        cursor.execute(migration("0007_stage_change_first_entry").FILL)
     migration("0009_deal_stages_visited").fill(None, SimpleNamespace(connection=connection))
 
-    assert StageChange.objects.filter(first_entry=False).count() == 4
     assert_stage_entries_match_histories()
 
 

@@ -204,8 +204,7 @@ PLANS = {
     ),
     "stage changes": (
         StageChange,
-        "id deal_id from_stage_id to_stage_id changed_at from_stage_entered_at first_entry "
-        "actor_id",
+        "id deal_id from_stage_id to_stage_id changed_at from_stage_entered_at actor_id",
     ),
     "activities": (
         Activity,
@@ -778,7 +777,6 @@ class Generator:
                     move.to_stage,
                     move.changed_at,
                     move.from_stage_entered_at,
-                    move.first_entry,
                     actor,
                 )
             )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F
 
+from lejek.imports.bulk import link
 from lejek.leads import scores
 from lejek.leads.assignment import (
     _actual_values,
@@ -120,12 +121,8 @@ class BatchAssigner:
         rep = self._pick(team) if rule is not None else None
         if rep is None and lead.team_id == team.pk:
             return None
-        # As `lead.owner = rep` sets it (the id and the cached object), without the
-        # descriptor's checks: this runs once per lead of an import.
-        lead.owner_id = rep.pk if rep is not None else None
-        lead.team_id = team.pk
-        lead._state.fields_cache["owner"] = rep
-        lead._state.fields_cache["team"] = team
+        link(lead, "owner", rep)
+        link(lead, "team", team)
         if rep is not None:
             self._batch_reps[rep.pk] += 1
         # Leads sent the same way share one outcome (and one translated reason) per batch.

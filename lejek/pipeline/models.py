@@ -214,7 +214,6 @@ class Move:
     to_stage: Any
     changed_at: Any
     from_stage_entered_at: Any
-    first_entry: bool
 
 
 def moves_along(path: Iterable[tuple[Any, Any]]) -> Iterator[Move]:
@@ -222,10 +221,8 @@ def moves_along(path: Iterable[tuple[Any, Any]]) -> Iterator[Move]:
     stage or a stage id; a datetime or whatever the caller writes): what deal_create and
     deal_move_to_stage would have recorded move by move, for writers of whole histories."""
     previous = entered = None
-    visited = set()
     for stage, when in path:
-        yield Move(previous, stage, when, entered, stage not in visited)
-        visited.add(stage)
+        yield Move(previous, stage, when, entered)
         previous, entered = stage, when
 
 
@@ -242,11 +239,6 @@ class StageChange(models.Model):
     # first): this change ends that stay, so time in stage is a subtraction, not a search
     # through the deal's history. Every writer of changes sets it.
     from_stage_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Whether this is the deal's first change into `to_stage`, in the order changes were
-    # recorded: exactly one change per deal and stage it was ever in has it, so "deals that
-    # were ever in a stage" is a count, not a grouping of every change by deal and stage.
-    # Every writer of changes sets it.
-    first_entry = models.BooleanField(default=True, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -199,18 +199,16 @@ def deal_move_to_stage(
     # Read after the deal's row is updated (and so locked): a concurrent move of the same
     # deal has committed by now, and its stage is in the list.
     visited = visited_ids(Deal.objects.values_list("stages_visited", flat=True).get(pk=deal.pk))
-    first_entry = stage.pk not in visited
     change = StageChange.objects.create(
         deal=deal,
         from_stage=previous,
         to_stage=stage,
         changed_at=when,
         from_stage_entered_at=entered,
-        first_entry=first_entry,
         actor=actor,
     )
     deal.stages_visited = visited_key([*visited, stage.pk])
-    if first_entry:
+    if stage.pk not in visited:
         Deal.objects.filter(pk=deal.pk).update(stages_visited=deal.stages_visited)
     verb = "deal.reopened" if previous.is_closed and not stage.is_closed else "deal.stage_changed"
     record_event(

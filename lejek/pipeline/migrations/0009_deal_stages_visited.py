@@ -2,13 +2,14 @@
 
 from django.db import migrations, models
 
-# Each deal's stages_visited from its first changes into each stage: the stage ids, ascending,
+# Each deal's stages_visited from the stages its changes went into: the stage ids, ascending,
 # comma-separated (as pipeline.models.visited_key writes them).
 FILL_POSTGRESQL = """
     UPDATE pipeline_deal SET stages_visited = visited.key
     FROM (
         SELECT deal_id, string_agg(to_stage_id::text, ',' ORDER BY to_stage_id) AS key
-        FROM pipeline_stagechange WHERE first_entry GROUP BY deal_id
+        FROM (SELECT DISTINCT deal_id, to_stage_id FROM pipeline_stagechange) AS entered
+        GROUP BY deal_id
     ) AS visited
     WHERE pipeline_deal.id = visited.deal_id
 """
@@ -23,7 +24,7 @@ def fill(apps, schema_editor):
         # SQLite's group_concat takes no ORDER BY before 3.44: the ids are joined here, one
         # pass over the changes in deal order.
         cursor.execute(
-            "SELECT deal_id, to_stage_id FROM pipeline_stagechange WHERE first_entry"
+            "SELECT DISTINCT deal_id, to_stage_id FROM pipeline_stagechange"
             " ORDER BY deal_id, to_stage_id"
         )
         rows, deal, ids = [], None, []
