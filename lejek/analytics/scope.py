@@ -138,11 +138,19 @@ class Scope:
     # deals at a million leads: 0.28 s against 0.08 s on SQLite). One small query per Scope.
 
     @cached_property
+    def _stages(self) -> list[tuple[int, bool, bool, int]]:
+        return list(Stage.objects.values_list("pk", "is_won", "is_lost", "probability"))
+
+    @cached_property
     def _stages_by_outcome(self) -> dict[str, list[int]]:
         ids: dict[str, list[int]] = {"won": [], "lost": [], "open": []}
-        for pk, is_won, is_lost in Stage.objects.values_list("pk", "is_won", "is_lost"):
+        for pk, is_won, is_lost, _probability in self._stages:
             ids["won" if is_won else "lost" if is_lost else "open"].append(pk)
         return ids
+
+    def stage_probabilities(self) -> dict[int, int]:
+        """Each stage's own win probability (0-100), by stage id."""
+        return {pk: probability for pk, _won, _lost, probability in self._stages}
 
     def stage_ids(self, outcome: str) -> list[int]:
         """The ids of the "won", "lost" or "open" stages."""

@@ -41,7 +41,7 @@ from lejek.analytics.figures import drill_url, figure
 from lejek.analytics.money import CENT, in_house, left_out, note_left_out
 from lejek.analytics.scope import Scope, bucket_case, midnight
 from lejek.analytics.tables import Chart, Column, Table
-from lejek.pipeline.models import Deal, Stage, visited_ids
+from lejek.pipeline.models import Deal, visited_ids
 from lejek.scoring.models import LeadScore
 
 AHEAD = 6
@@ -75,8 +75,8 @@ def history_win_rates(scope: Scope) -> dict[int, float]:
             if stage_now in won_stages:
                 won[stage] += n
     rates = {stage: won[stage] / closed[stage] for stage in closed}
-    for stage in Stage.objects.exclude(pk__in=list(rates)):
-        rates[stage.pk] = stage.probability / 100
+    for stage, probability in scope.stage_probabilities().items():
+        rates.setdefault(stage, probability / 100)
     return rates
 
 
@@ -115,7 +115,7 @@ def forecast(scope: Scope) -> Table:
     this_month = timezone.localdate().replace(day=1)
     months = [add_months(this_month, n) for n in range(-BEHIND, AHEAD)]
     rates = history_win_rates(scope)
-    probabilities = dict(Stage.objects.values_list("pk", "probability"))
+    probabilities = scope.stage_probabilities()
     ahead = _open_ahead(scope, this_month)
     per_month = defaultdict(lambda: defaultdict(Decimal))
     counts = defaultdict(int)
