@@ -59,12 +59,24 @@ class SubjectQuerySet(models.QuerySet):
 
 
 class Subjected(models.Model):
-    """Hangs off exactly one record; reverse accessors are the defaults (`lead.activity_set`)."""
+    """Hangs off exactly one record; reverse accessors are the defaults (`lead.activity_set`).
 
-    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE)
-    contact = models.ForeignKey("contacts.Contact", null=True, blank=True, on_delete=models.CASCADE)
-    company = models.ForeignKey("contacts.Company", null=True, blank=True, on_delete=models.CASCADE)
-    deal = models.ForeignKey("pipeline.Deal", null=True, blank=True, on_delete=models.CASCADE)
+    The subject keys are not indexed alone: each model indexes them in its Meta, most with
+    the time its timeline sorts by, which serves look-ups by subject as well.
+    """
+
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, db_index=False
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.CASCADE, db_index=False
+    )
+    company = models.ForeignKey(
+        "contacts.Company", null=True, blank=True, on_delete=models.CASCADE, db_index=False
+    )
+    deal = models.ForeignKey(
+        "pipeline.Deal", null=True, blank=True, on_delete=models.CASCADE, db_index=False
+    )
 
     class Meta:
         abstract = True
@@ -96,6 +108,7 @@ class Activity(Subjected):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=_("author"),
+        db_index=False,  # indexed with occurred_at (Meta)
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -142,6 +155,7 @@ class Task(Subjected):
         on_delete=models.SET_NULL,
         related_name="tasks",
         verbose_name=_("assignee"),
+        db_index=False,  # indexed with done_at and due_date (Meta)
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -158,7 +172,10 @@ class Task(Subjected):
         verbose_name_plural = _("tasks")
         ordering = ["done_at", "due_date", "id"]
         constraints = [exactly_one_subject("task_one_subject")]
-        indexes = [models.Index(fields=["assignee", "done_at", "due_date"])]
+        indexes = [
+            models.Index(fields=["assignee", "done_at", "due_date"]),
+            *[models.Index(fields=[subject]) for subject in SUBJECTS],
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -191,6 +208,7 @@ class Comment(Subjected):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [exactly_one_subject("comment_one_subject")]
+        indexes = [models.Index(fields=[subject, "-created_at"]) for subject in SUBJECTS]
 
     def __str__(self) -> str:
         return self.body[:50]

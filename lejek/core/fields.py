@@ -8,11 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 def owner_field():
+    """The record's owner. Not indexed alone: every model with an owner indexes
+    (owner, team), which serves look-ups by owner as well."""
     return models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,
         related_name="+",
         verbose_name=_("owner"),
     )

@@ -32,7 +32,10 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     verb = models.CharField(max_length=64)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # Indexed with object_id and created_at (Meta), which serves look-ups by type as well.
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     object_id = models.BigIntegerField()
     object_repr = models.CharField(max_length=200, blank=True)
     before = models.JSONField(default=dict, blank=True)

@@ -525,7 +525,10 @@ class LeadStatusChange(models.Model):
     figures and the funnel analytics read it.
     """
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="status_changes")
+    # Indexed with changed_at (Meta), which serves look-ups by lead as well.
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="status_changes", db_index=False
+    )
     from_status = models.CharField(max_length=16, blank=True, choices=Lead.Status.choices)
     to_status = models.CharField(max_length=16, choices=Lead.Status.choices)
     changed_at = models.DateTimeField(default=timezone.now)

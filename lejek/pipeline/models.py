@@ -102,11 +102,21 @@ class DealQuerySet(OwnedQuerySet):
 
 class Deal(Versioned):
     title = models.CharField(_("title"), max_length=200)
+    # Neither key is indexed alone: (pipeline, stage) and the (stage, ...) indexes in Meta
+    # serve look-ups by either.
     pipeline = models.ForeignKey(
-        Pipeline, on_delete=models.PROTECT, related_name="deals", verbose_name=_("pipeline")
+        Pipeline,
+        on_delete=models.PROTECT,
+        related_name="deals",
+        verbose_name=_("pipeline"),
+        db_index=False,
     )
     stage = models.ForeignKey(
-        Stage, on_delete=models.PROTECT, related_name="deals", verbose_name=_("stage")
+        Stage,
+        on_delete=models.PROTECT,
+        related_name="deals",
+        verbose_name=_("stage"),
+        db_index=False,
     )
     amount = models.DecimalField(
         _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -229,11 +239,14 @@ def moves_along(path: Iterable[tuple[Any, Any]]) -> Iterator[Move]:
 class StageChange(models.Model):
     """One row per move of a deal: the source of every conversion and cycle-time figure."""
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
-    from_stage = models.ForeignKey(
-        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    # The three keys are indexed with the time (Meta), which serves look-ups by each as well.
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, related_name="stage_changes", db_index=False
     )
-    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    from_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+", db_index=False)
     changed_at = models.DateTimeField(default=timezone.now)
     # When the deal entered `from_stage` (the deal's change before this one; None for its
     # first): this change ends that stay, so time in stage is a subtraction, not a search
