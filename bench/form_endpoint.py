@@ -305,6 +305,9 @@ def end_to_end(port: int, path: str, total: int, clients: int, first: int, worke
     }
 
 
+NOTES = "## Notes\n"
+
+
 def status_text(statuses: dict[int, int]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
 
@@ -431,6 +434,8 @@ def main() -> None:
     print(text, file=sys.stderr)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"form_endpoint-{vendor}.md"
+    if out.exists() and NOTES in out.read_text():  # notes written by hand stay
+        text += "\n" + NOTES + out.read_text().split(NOTES, 1)[1]
     out.write_text(text)
     print(f"wrote {out}", file=sys.stderr)
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from lejek.contacts.normalize import normalize_country, normalize_email, normalize_phone
 from lejek.core.custom_fields import clean_value
+from lejek.core.locks import atomic_when_free
 from lejek.core.models import CustomField
 from lejek.leads.capture import enqueue_processing
 from lejek.leads.models import FormSubmission, WebForm
@@ -252,11 +253,14 @@ def submission_capture(
         ip=ip,
         user_agent=user_agent[:300],
     )
+
+    def store() -> None:
+        row.save(force_insert=True)
+        # robust: the row is safe either way; a failed enqueue leaves it to the next run.
+        transaction.on_commit(enqueue_processing, robust=True)
+
     try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-            # robust: the row is safe either way; a failed enqueue leaves it to the next run.
-            transaction.on_commit(enqueue_processing, robust=True)
+        atomic_when_free(store)
     except IntegrityError:
         earlier = FormSubmission.objects.filter(form=form, key=key).first()
         if earlier is None:
