@@ -6,8 +6,9 @@ far, deals through the pipeline (with skips, backward moves and reopenings), rep
 of won customers, and the calls, e-mails and meetings around all of it.
 
 Speed is the point (a million leads in about two minutes), so the volume rows bypass the ORM:
-they are plain tuples, generated a chunk of leads at a time with ids assigned here, and written
-with `executemany` on SQLite or `COPY` on PostgreSQL. Only the small configuration (users,
+they are plain tuples, generated a chunk of leads at a time with ids assigned here (in a
+second process when loading in bulk), and written with `executemany` on SQLite or `COPY` on
+PostgreSQL. Only the small configuration (users,
 teams, sources, campaigns, the pipeline) goes through the ORM. No Events are written: the
 history is what the lead status changes and stage changes say.
 
@@ -20,11 +21,11 @@ from __future__ import annotations
 import datetime
 import itertools
 import math
-import queue
+import multiprocessing
 import random
-import threading
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
@@ -239,10 +240,10 @@ class Stamps:
 class Writer:
     """Writes each chunk's rows: executemany on SQLite, COPY on PostgreSQL, one transaction each.
 
-    In bulk mode (outside any transaction, into empty tables) a thread writes a chunk while the
-    next one is generated, the tables' secondary indexes are built once at the end rather than
-    row by row, and foreign keys are not checked row by row: the generator assigns every id
-    itself. Inside a transaction (the tests) it writes in place with every check on.
+    In bulk mode (outside any transaction, into empty tables) the tables' secondary indexes
+    are built once at the end rather than row by row, and foreign keys are not checked row by
+    row: the generator assigns every id itself. Inside a transaction (the tests) it writes in
+    place with every check on.
     """
 
     def __init__(self, plans: dict[str, InsertPlan], *, bulk: bool):
@@ -251,59 +252,30 @@ class Writer:
         self.postgres = connection.vendor == "postgresql"
         self.raw = connection.connection
         self.bulk = bulk
-        self.error: BaseException | None = None
         self.indexes: list[str] = []
         if bulk:
             self._relax()
-            self.queue: queue.Queue = queue.Queue(maxsize=1)
-            self.thread = threading.Thread(target=self._loop, daemon=True)
-            self.thread.start()
 
     def put(self, chunk: dict[str, list[tuple]]) -> None:
         if not self.bulk:
             with transaction.atomic():
                 self._write(chunk)
-            return
-        if self.error is not None:
-            raise self.error
-        self.queue.put(chunk)
-
-    def close(self) -> float:
-        """Waits for the last chunk, then puts back the indexes and the checks.
-
-        Returns when the last row was written, for the timing of the phases.
-        """
-        if self.bulk:
-            self.queue.put(None)
-            self.thread.join()
-        written = time.perf_counter()
-        if self.bulk:
-            self._restore()
-        if self.error is not None:
-            raise self.error
-        return written
-
-    def _loop(self) -> None:
-        while (chunk := self.queue.get()) is not None:
-            if self.error is not None:
-                continue  # drain: the main thread raises at its next put
-            try:
-                self._transaction(chunk)
-            except BaseException as error:
-                self.error = error
-
-    def _transaction(self, chunk: dict[str, list[tuple]]) -> None:
-        if self.postgres:
+        elif self.postgres:
             with self.raw.transaction():
                 self._write(chunk)
-            return
-        self.raw.execute("BEGIN IMMEDIATE")
-        try:
-            self._write(chunk)
-        except BaseException:
-            self.raw.execute("ROLLBACK")
-            raise
-        self.raw.execute("COMMIT")
+        else:
+            self.raw.execute("BEGIN IMMEDIATE")
+            try:
+                self._write(chunk)
+            except BaseException:
+                self.raw.execute("ROLLBACK")
+                raise
+            self.raw.execute("COMMIT")
+
+    def close(self) -> None:
+        """Puts back the indexes and the checks."""
+        if self.bulk:
+            self._restore()
 
     def _write(self, chunk: dict[str, list[tuple]]) -> None:
         quote = connection.ops.quote_name
@@ -830,32 +802,74 @@ class Generator:
 
     # Writing.
 
+    def chunks(self) -> Iterator[dict[str, list[tuple]]]:
+        """The rows of CHUNK leads at a time, per plan."""
+        done = 0
+        while done < self.lead_total:
+            size = min(CHUNK, self.lead_total - done)
+            for _ in range(size):
+                self.lead()
+            yield self.rows
+            self._reset_chunk()
+            done += size
+
     def run(self, progress: Callable[[int, int, float], None] | None = None) -> Summary:
         plans = {
             name: InsertPlan(model, columns.split()) for name, (model, columns) in PLANS.items()
         }
         bulk = not connection.in_atomic_block and not Lead.objects.exists()
+        # In bulk, the rows are made in a second process while this one writes them: making
+        # them is about as much Python as writing them, and one process runs one at a time.
+        chunks = _made_elsewhere(self) if bulk else self.chunks()
         writer = Writer(plans, bulk=bulk)
         started = time.perf_counter()
         done = 0
         try:
-            while done < self.lead_total:
-                size = min(CHUNK, self.lead_total - done)
-                for _ in range(size):
-                    self.lead()
-                for name, rows in self.rows.items():
+            for chunk in chunks:
+                writer.put(chunk)
+                for name, rows in chunk.items():
                     self.counts[name] += len(rows)
-                writer.put(self.rows)
-                self._reset_chunk()
-                done += size
+                done += len(chunk["leads"])
                 if progress:
                     progress(done, self.lead_total, time.perf_counter() - started)
         finally:
-            rows_done = writer.close()
+            chunks.close()
+            rows_done = time.perf_counter()
+            writer.close()
         summary = Summary(seed=self.seed, leads=self.lead_total, counts=dict(self.counts))
         summary.phases["rows"] = rows_done - started
         summary.phases["indexes"] = time.perf_counter() - rows_done
         return summary
+
+
+def _made_elsewhere(generator: Generator) -> Iterator[dict[str, list[tuple]]]:
+    """The generator's chunks, made in a forked child process and passed back through a pipe.
+
+    The child has a copy of the generator (its random state included), so the rows are the
+    ones it would make here. It never touches the database connection it inherits.
+    """
+    context = multiprocessing.get_context("fork")
+    channel = context.Queue(maxsize=2)
+    child = context.Process(target=_make_chunks, args=(generator, channel), daemon=True)
+    child.start()
+    try:
+        while (item := channel.get()) is not None:
+            if isinstance(item, str):
+                raise RuntimeError(f"Generating the rows failed:\n{item}")
+            yield item
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+
+
+def _make_chunks(generator: Generator, channel) -> None:
+    try:
+        for chunk in generator.chunks():
+            channel.put(chunk)
+        channel.put(None)
+    except BaseException:
+        channel.put(traceback.format_exc())
 
 
 def _cumulate(weights: list[int]):
