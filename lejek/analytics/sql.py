@@ -5,14 +5,14 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import FloatField, Func
+from django.db.models import Aggregate, FloatField, Func
 
 
 def days_sql(later: str, earlier: str) -> str:
     """SQL for the days (with the fraction) from column `earlier` to column `later`: `Days`
     for hand-built SQL."""
     if connection.vendor == "postgresql":
-        return f"(EXTRACT(EPOCH FROM ({later} - {earlier}))::float8 / 86400)"
+        return f"(date_part('epoch', {later} - {earlier}) / 86400)"
     return f"(julianday({later}) - julianday({earlier}))"
 
 
@@ -39,8 +39,31 @@ class Days(Func):
         return self.as_sql(
             compiler,
             connection,
-            # As float8: EXTRACT gives numeric, which sorts (for medians) several times slower.
-            template="(EXTRACT(EPOCH FROM (%(expressions)s))::float8 / 86400)",
+            # date_part, not EXTRACT: EXTRACT computes in numeric, which took time in stage's
+            # query over 257,000 stays 335 ms against 185 ms (and sorts several times slower).
+            template="(date_part('epoch', %(expressions)s) / 86400)",
             arg_joiner=" - ",
             **extra,
         )
+
+
+def medians_in_aggregates() -> bool:
+    """Whether this database computes `Median` beside other aggregates (PostgreSQL).
+
+    SQLite has no median function: there `money.median` reads the middle rows instead.
+    """
+    return connection.vendor == "postgresql"
+
+
+class Median(Aggregate):
+    """The median of a numeric expression, in the same query as the other aggregates.
+
+    PostgreSQL's `percentile_cont(0.5)`: the middle value, or the mean of the two middle
+    values, as `money.median` defines it; nulls left out. PostgreSQL only (see
+    `medians_in_aggregates`).
+    """
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+    allow_distinct = False
