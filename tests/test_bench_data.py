@@ -207,6 +207,8 @@ def table_indexes() -> dict[str, set[str]]:
         }
 
 
+# The bulk load forks its row generator; the test runner's own threads make Python warn.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_command_writes_in_bulk_refuses_other_data_and_resets(transactional_db):
     # Transactional: the command commits chunk by chunk, as it does from the shell.
     indexes_before = table_indexes()

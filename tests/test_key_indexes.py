@@ -1,4 +1,4 @@
-"""Foreign keys lose their own index, without a table rebuild, where another index starts with them."""
+"""A foreign key loses its own index, with no table rebuild, where another index starts with it."""
 
 from __future__ import annotations
 

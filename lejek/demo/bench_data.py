@@ -846,7 +846,10 @@ def _made_elsewhere(generator: Generator) -> Iterator[dict[str, list[tuple]]]:
     """The generator's chunks, made in a forked child process and passed back through a pipe.
 
     The child has a copy of the generator (its random state included), so the rows are the
-    ones it would make here. It never touches the database connection it inherits.
+    ones it would make here. It never touches the database connection it inherits, and runs
+    only the generator's Python and the queue: the command forks from its only thread, and
+    under a test runner's threads (where Python warns that a fork may deadlock) no lock that
+    another thread could hold is taken in the child.
     """
     context = multiprocessing.get_context("fork")
     channel = context.Queue(maxsize=2)

@@ -165,6 +165,9 @@ def deal_page(
         "moves": history.count(),
         "days_in_stage": (timezone.now() - deal.stage_entered_at).days,
     }
+    if request.htmx and request.GET.get("drawer"):
+        # The board's drawer: the deal at a glance, without leaving the board.
+        return render(request, "pipeline/deal_detail.html#drawer", context)
     return render(request, "pipeline/deal_detail.html", context)
 
 

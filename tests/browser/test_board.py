@@ -115,3 +115,31 @@ def test_board_at_phone_width_scrolls_its_columns_not_the_page(page, rep, pipeli
     page.goto("/deals/board/")
     expect(page.get_by_role("link", name="Small screen", exact=True)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_a_cards_title_opens_the_deal_in_a_drawer_and_escape_closes_it(page, rep, pipeline):
+    deal = make_deal(rep, pipeline, title="Crane retrofit", amount=Decimal("1200"))
+    log_in(page, rep.email, PASSWORD)
+    page.goto("/deals/board/")
+
+    title = page.locator(f"#deal-card-{deal.pk} .card-title a")
+    title.focus()
+    page.keyboard.press("Enter")  # the keyboard way; a click does the same
+
+    drawer = page.locator("#deal-drawer")
+    expect(drawer).to_be_visible()
+    expect(drawer.locator("#deal-drawer-title")).to_have_text("Crane retrofit")
+    expect(drawer).to_contain_text("1,200.00")
+    expect(drawer.get_by_role("link", name="Open the deal")).to_have_attribute(
+        "href", deal.get_absolute_url()
+    )
+    assert page.url.endswith("/deals/board/")  # still on the board
+
+    page.keyboard.press("Escape")
+    expect(drawer).to_be_hidden()
+    expect(title).to_be_focused()
+
+    title.click()
+    expect(drawer).to_be_visible()
+    drawer.get_by_role("button", name="Close").click()
+    expect(drawer).to_be_hidden()

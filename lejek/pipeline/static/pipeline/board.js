@@ -68,5 +68,20 @@
     if (event.target.id === "board-pipeline") event.target.form.requestSubmit();
   });
 
+  // A card's title opens the deal in the drawer (a modal dialog: Escape or a click beside it
+  // closes it, and the focus goes back to the card); with Ctrl, Cmd or Shift, or without
+  // JavaScript, the link opens the deal's page.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "deal-drawer-body") return;
+    var drawer = document.getElementById("deal-drawer");
+    if (!drawer.open) drawer.showModal();
+  });
+  document.addEventListener("click", function (event) {
+    var drawer = event.target;
+    if (drawer.id !== "deal-drawer") return;
+    var box = drawer.getBoundingClientRect();
+    if (event.clientX < box.left) drawer.close(); // on the backdrop, not the drawer's padding
+  });
+
   document.addEventListener("DOMContentLoaded", function () { setUp(document); });
 })();
