@@ -6,7 +6,9 @@ import dataclasses
 import datetime
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lejek.core.listing import ListResult, url_with, without_blanks
@@ -15,6 +17,7 @@ from lejek.leads.models import Lead
 from lejek.leads.services import source_create
 from lejek.leads.views import LEADS
 from lejek.pipeline.views import DEALS
+from lejek.scoring.models import LeadScore
 from tests.factories import make_deal, make_lead
 
 
@@ -237,3 +240,41 @@ def test_rep_still_gets_the_owner_filter_with_me_and_unassigned(rep):
     owner = next(f for f in result.primary_fields if f.name == "owner")
     values = [value for value, _label in owner.field.choices]
     assert values == ["", "me", "unassigned"]
+
+
+def test_the_count_joins_the_score_table_only_when_the_score_is_filtered_or_sorted(rep):
+    low, high = make_lead(rep, first_name="Low"), make_lead(rep, first_name="High")
+    make_lead(rep, first_name="Unscored")
+    for lead, score in ((low, 10), (high, 90)):
+        LeadScore.objects.update_or_create(
+            lead=lead,
+            defaults={
+                "score": score,
+                "fit_points": score,
+                "engagement_points": 0,
+                "explanation": [],
+                "factors": [],
+                "computed_at": timezone.now(),
+            },
+        )
+
+    def counts(query: str) -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            result = run(rep, query)
+        return result, [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"]]
+
+    result, [count] = counts("")
+    assert "scoring_leadscore" not in count
+    assert result.total == 3
+    assert {row.first_name: row.score for row in result.rows} == {
+        "Low": 10,
+        "High": 90,
+        "Unscored": 0,
+    }  # the rows still show their score
+
+    result, [count] = counts("score_min=50")
+    assert "scoring_leadscore" in count
+    assert [row.first_name for row in result.rows] == ["High"]
+
+    result, _counts = counts("sort=-score")
+    assert [row.first_name for row in result.rows] == ["High", "Low", "Unscored"]

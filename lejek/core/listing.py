@@ -418,8 +418,10 @@ class Listing:
 
     def run(self, request: HttpRequest, queryset: QuerySet) -> ListResult:
         params = request.GET
-        if self.prepare is not None:
-            queryset = self.prepare(queryset)
+        sort_key, descending = self.current_sort(params.get("sort", ""))
+        rows_from = queryset if self.prepare is None else self.prepare(queryset)
+        if self.reads_prepared(params, sort_key, queryset, rows_from):
+            queryset = rows_from
         form = self.filter_form(params)
         placement: dict[str, list[str]] = {"more": [], "hidden": [], "errors": []}
         qs, chips = self.apply_filters(request, queryset, form, placement)
@@ -427,13 +429,12 @@ class Listing:
         chips.extend(cf_chips)
         placement["more"].extend(cf_names)
 
-        sort_key, descending = self.current_sort(params.get("sort", ""))
         ordered_ids = qs.order_by(*self.ordering(qs.model, sort_key, descending)).values_list(
             "pk", flat=True
         )
         paginator = Paginator(ordered_ids, self.page_size)
         page = paginator.page(self.page_number(params.get("page", ""), paginator))
-        rows = self.fetch_rows(queryset, list(page.object_list))
+        rows = self.fetch_rows(rows_from, list(page.object_list))
 
         def page_url(number: int) -> str:
             return url_with(request.path, params, page=str(number) if number > 1 else None)
@@ -460,6 +461,23 @@ class Listing:
             hidden_fields=[form[name] for name in hidden],
             errors=placement["errors"],
         )
+
+    def reads_prepared(
+        self, params: QueryDict, sort_key: str, plain: QuerySet, prepared: QuerySet
+    ) -> bool:
+        """Whether the search, a filter given in `params` or the sort reads what `prepare`
+        annotates. When none does, counting and sorting skip it: an annotation over a
+        relation keeps its join in the count too (SQLite does not drop an unused LEFT JOIN:
+        0.8 s of an admin's lead list at a million leads), and the page's own rows get the
+        annotations when they are read."""
+        added = set(prepared.query.annotations) - set(plain.query.annotations)
+        if not added:
+            return False
+        read = {field.lstrip("-") for field in self.sorts.get(sort_key, ())}
+        read |= {flt.field for flt in self.filters if params.get(flt.param, "").strip()}
+        if params.get("q", "").strip():
+            read |= set(self.search)
+        return any(name.split("__")[0] in added for name in read)
 
     def filtered(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         """Every row of the list as the request shows it (filters and sort, no paging), e.g.
